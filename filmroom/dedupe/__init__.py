@@ -1,0 +1,1 @@
+"""Duplicate detection by decoded-pixel hashes and confirmed perceptual hashes."""

@@ -1,0 +1,1 @@
+"""DICOM writing: Secondary Capture objects from images, and legacy DICOM re-mapped to a patient."""

@@ -1,0 +1,1 @@
+"""Prefect flows of a migration and the ``filmroom`` command line."""

@@ -1,0 +1,1 @@
+"""Jacket label reading: page classification, OpenCV preprocessing, Tesseract OCR and field parsing."""

@@ -1,0 +1,1 @@
+"""Patient list import, patient matching and the review workbook."""
