@@ -1,0 +1,68 @@
+"""The ``filmroom`` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Move a veterinary practice's legacy radiographs into a DICOM archive.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Move a veterinary practice's legacy radiographs into a DICOM archive."""
+
+
+def _quiet_prefect() -> None:
+    """Run Prefect locally with no server to set up and no telemetry, unless the user configured one."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "filmroom")
+
+
+@app.command()
+def migrate(
+    patients: Annotated[Path, typer.Option(help="Patient list exported from the practice-management software (CSV or XLSX).")],
+    films: Annotated[Optional[list[Path]], typer.Option(help="Folder of scanned film jackets (label scans and film scans). Repeatable.")] = None,
+    share: Annotated[Optional[list[Path]], typer.Option(help="Old file share: DICOM files, image exports, patient-named folders. Repeatable.")] = None,
+    archive: Annotated[Optional[list[str]], typer.Option(help="Destination: a folder (local archive), dicom://AET@host:port or http(s)://host/dicom-web. Repeatable.")] = None,
+    out: Annotated[Path, typer.Option(help="Workspace for the ledger and the reports.")] = Path("migration"),
+    review: Annotated[Optional[Path], typer.Option(help="Filled-in review.xlsx whose decisions to apply.")] = None,
+    settings: Annotated[Optional[Path], typer.Option(help="TOML settings file (thresholds, naming, UID root...).")] = None,
+) -> None:
+    """Migrate films and file shares into the archive and write the reconciliation report."""
+    _quiet_prefect()
+    from filmroom.flows.migrate import migrate as migrate_flow
+
+    state = migrate_flow(
+        patients=str(patients),
+        films=[str(f) for f in films or []],
+        share=[str(s) for s in share or []],
+        archive=list(archive or ["archive"]),
+        out=str(out),
+        review=str(review) if review else None,
+        settings_file=str(settings) if settings else None,
+        return_state=True,
+    )
+    if state.is_failed():
+        typer.echo(f"filmroom: {state.message}", err=True)
+        raise typer.Exit(2)
+
+    result = state.result()
+    typer.echo("")
+    for line in result["summary_lines"]:
+        typer.echo(line)
+    typer.echo(f"Reports: {result['out']}/reconciliation.xlsx, {result['out']}/review.xlsx")
+    if result["review_errors"]:
+        typer.echo(f"{len(result['review_errors'])} review.xlsx entries were invalid:", err=True)
+        for error in result["review_errors"]:
+            typer.echo(f"  {error}", err=True)
+    if not result["balanced"]:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

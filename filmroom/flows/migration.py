@@ -1,0 +1,442 @@
+"""One migration run as plain methods, one per stage; the Prefect flow calls them as tasks.
+
+The flow's thread is the only ledger writer. Stages hand results to the next one
+in memory and record in the ledger what a re-run may reuse.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filmroom.errors import BadInputError, ConfigurationError
+from filmroom.ledger import Ledger
+from filmroom.models import Decision, MatchResult, Patient, SourceKind, Status
+from filmroom.settings import Settings
+from filmroom.tasks.build import StagedPage, stage_image, stage_legacy_dicom
+from filmroom.tasks.discover import FoundFile, discover
+from filmroom.tasks.duplicates import mark_duplicates
+from filmroom.tasks.identify import Identified, identify_file
+from filmroom.tasks.jackets import Jacket, group_film_pages, group_share_files
+from filmroom.tasks.load import LoadReport, load_destination
+from filmroom.tasks.match import apply_review, folder_reading, match_jacket, reading_is_usable
+from filmroom.tasks.read_labels import read_jacket_labels
+from filmroom.tasks.report import Summary, summarize, write_reconciliation
+from filmroom.tasks.serialize import candidates_to_list, reading_from_dict, reading_to_dict
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Outcome:
+    """The final state of one source file in this run."""
+
+    status: Status
+    reason: str = ""
+    duplicate_of: str = ""
+    sop_uids: list[str] = field(default_factory=list)
+    study_uids: list[str] = field(default_factory=list)
+    archives: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    study_date: str = ""
+    study_date_source: str = ""
+
+
+class Migration:
+    """State of one run: settings, ledger, patients, destinations and the files in flight."""
+
+    def __init__(
+        self,
+        *,
+        films: list[Path],
+        share: list[Path],
+        patients: Path,
+        out: Path,
+        settings: Settings,
+        review: Path | None = None,
+        run_id: str = "local",
+        progress: Progress | None = None,
+    ) -> None:
+        if not films and not share:
+            raise ConfigurationError("Nothing to migrate: give at least one --films or --share folder.")
+        for folder in [*films, *share]:
+            if not folder.is_dir():
+                raise ConfigurationError(f"Source folder not found: {folder}. Check the path and run again.")
+        self.films = [f.resolve() for f in films]
+        self.share = [s.resolve() for s in share]
+        self.patients_path = patients
+        self.out = out.resolve()
+        self.settings = settings
+        self.review_path = review
+        self.run_id = run_id
+        self.progress = progress or (lambda stage, done, total: None)
+        self.staging_dir = self.out / "staging"
+        self.crop_dir = self.out / "label_crops"
+        self.ledger: Ledger | None = None
+        self.patient_list = None
+        self.destinations: list = []
+        self.identified: list[Identified] = []
+        self.jackets: list[Jacket] = []
+        self.pages: list[StagedPage] = []
+        self.outcomes: dict[int, Outcome] = {}
+        self.review_errors: list[str] = []
+        self.load_reports: list[LoadReport] = []
+        self.replaced: list[str] = []
+
+    # Stage 0: everything that can stop the run happens before anything is stored.
+
+    def prepare(self) -> None:
+        from filmroom.destinations import open_destination
+        from filmroom.matching.patient_list import load_patient_list
+
+        self.patient_list = load_patient_list(self.patients_path)
+        if self.films:
+            from filmroom.labels.reader import check_ocr_available
+
+            check_ocr_available(self.settings.labels)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.staging_dir.mkdir(exist_ok=True)
+        self.crop_dir.mkdir(exist_ok=True)
+        self.ledger = Ledger(self.out / "ledger.sqlite")
+        self.ledger.start_run(self.run_id, {"films": self.films, "share": self.share,
+                                            "patients": self.patients_path, "review": self.review_path})
+        for spec in self.settings.archive.destinations:
+            self.destinations.append(open_destination(spec, self.settings.archive))
+        if self.review_path is not None:
+            self._record_review_decisions()
+
+    def _record_review_decisions(self) -> None:
+        from filmroom.matching.review_workbook import read_review_workbook
+
+        assert self.ledger is not None and self.patient_list is not None
+        if not self.review_path.is_file():
+            raise ConfigurationError(f"Review workbook not found: {self.review_path}")
+        decisions, errors = read_review_workbook(self.review_path, known_patient_ids=set(self.patient_list.by_id))
+        self.review_errors = errors
+        with self.ledger.transaction():
+            for jacket_id, decision in decisions.items():
+                self.ledger.upsert_jacket(
+                    jacket_id,
+                    kind=self._jacket_kind(jacket_id),
+                    review_action=decision.action,
+                    review_patient_id=decision.patient_id or "",
+                    review_row=decision.row,
+                )
+
+    def _jacket_kind(self, jacket_id: str) -> str:
+        row = self.ledger.jacket(jacket_id) if self.ledger else None
+        return row["kind"] if row else "film_jacket"
+
+    # Stage 1 and 2: find and identify every file.
+
+    def discover(self) -> list[FoundFile]:
+        assert self.ledger is not None
+        roots = [(f, "films") for f in self.films] + [(s, "share") for s in self.share]
+        found = discover(roots, known_hash=self.ledger.known_hash)
+        return found
+
+    def identify(self, found: list[FoundFile]) -> None:
+        assert self.ledger is not None
+        self.identified = []
+        for index, item in enumerate(found, start=1):
+            with self.ledger.transaction():
+                source_id = self.ledger.upsert_source(
+                    {"path": str(item.path), "display_path": item.display_path, "root": str(item.root),
+                     "root_kind": item.root_kind, "size": item.size, "mtime_ns": item.mtime_ns,
+                     "sha256": item.sha256, "file_format": item.file_format}
+                )
+                self.ledger.update_source(source_id, last_run=self.run_id)
+                identified = identify_file(self.ledger, source_id, item)
+            self.identified.append(identified)
+            if identified.status is not Status.PENDING:
+                self.outcomes[source_id] = Outcome(identified.status, identified.reason)
+            self.progress("identify", index, len(found))
+
+    # Stage 3 and 4: jackets, label reading, matching.
+
+    def group(self) -> None:
+        pending = [i for i in self.identified if i.status is Status.PENDING or i.page_class == "separator"]
+        film_items = [i for i in pending if i.found.root_kind == "films" and i.source_kind is not SourceKind.SHARE_DICOM]
+        share_items = [i for i in pending if i not in film_items and i.status is Status.PENDING]
+        self.jackets = group_film_pages(film_items) + group_share_files(share_items)
+
+        for jacket in self.jackets:
+            if jacket.kind == "dicom_patient":
+                dicom = jacket.members[0].dicom or {}
+                jacket.reading = reading_from_dict(dicom["reading"]) if dicom.get("reading") else None
+            if jacket.folder is not None:
+                root = next(r for r in [*self.films, *self.share] if r == jacket.folder or r in jacket.folder.parents)
+                jacket.folder_reading = folder_reading(jacket.folder, root)
+
+    def read_labels(self) -> None:
+        assert self.ledger is not None
+        errors = read_jacket_labels(
+            self.ledger, self.jackets, settings=self.settings.labels, crop_dir=self.crop_dir,
+            progress=lambda done, total: self.progress("read labels", done, total),
+        )
+        for jacket in self.jackets:
+            if jacket.jacket_id in errors and jacket.label is not None:
+                jacket.notes.append(f"label unreadable: {errors[jacket.jacket_id]}")
+
+    def match(self) -> None:
+        from filmroom.matching.matcher import Matcher
+
+        assert self.ledger is not None and self.patient_list is not None
+        matcher = Matcher(self.patient_list.patients, self.settings.match)
+        with self.ledger.transaction():
+            for index, jacket in enumerate(self.jackets, start=1):
+                result = match_jacket(jacket, matcher, self.settings)
+                row = self.ledger.jacket(jacket.jacket_id)
+                result = apply_review(row, result)
+                if result.method == "review" and result.patient_id not in self.patient_list.by_id:
+                    result = MatchResult(Decision.NEEDS_REVIEW, result.candidates, "review_unknown_patient")
+                jacket.match = result
+                reading = jacket.reading or jacket.folder_reading
+                self.ledger.upsert_jacket(
+                    jacket.jacket_id,
+                    kind=jacket.kind,
+                    label_source_id=jacket.label.source_id if jacket.label else None,
+                    reading=json.dumps(reading_to_dict(reading)) if reading else "{}",
+                    decision=result.decision.value,
+                    method=result.method,
+                    patient_id=result.patient_id or "",
+                    score=result.score,
+                    candidates=json.dumps(candidates_to_list(result.candidates)),
+                )
+                self.progress("match", index, len(self.jackets))
+
+    # Stage 5 and 6: build DICOM, drop duplicates.
+
+    def build(self) -> None:
+        assert self.ledger is not None and self.patient_list is not None
+        self.pages = []
+        todo = [j for j in self.jackets]
+        for index, jacket in enumerate(todo, start=1):
+            self._build_jacket(jacket)
+            self.progress("build DICOM", index, len(todo))
+
+    def _build_jacket(self, jacket: Jacket) -> None:
+        assert self.ledger is not None and self.patient_list is not None
+        members = ([jacket.label] if jacket.label else []) + jacket.members
+        row = self.ledger.jacket(jacket.jacket_id)
+        review_action = row["review_action"] if row else ""
+        result = jacket.match
+        assert result is not None
+
+        if review_action in ("not_patient", "skip"):
+            reason = ("marked 'not a patient' in review.xlsx" if review_action == "not_patient"
+                      else "marked 'skip' in review.xlsx")
+            for item in members:
+                self.outcomes[item.source_id] = Outcome(Status.SKIPPED, reason)
+            return
+        if result.decision is not Decision.AUTO:
+            status = Status.NEEDS_REVIEW if result.decision is Decision.NEEDS_REVIEW else Status.UNMATCHED
+            reason = _decision_reason(jacket, result)
+            for item in members:
+                self.outcomes[item.source_id] = Outcome(status, reason)
+            return
+
+        patient: Patient = self.patient_list.by_id[result.patient_id]
+        number = 1
+        for item in members:
+            try:
+                if item.source_kind is SourceKind.SHARE_DICOM:
+                    staged = stage_legacy_dicom(self.ledger, item, jacket, patient,
+                                                settings=self.settings.dicom, staging_dir=self.staging_dir)
+                else:
+                    staged = stage_image(self.ledger, item, jacket, patient, settings=self.settings.dicom,
+                                         staging_dir=self.staging_dir, first_instance_number=number)
+            except BadInputError as exc:
+                self.outcomes[item.source_id] = Outcome(Status.REJECTED, exc.reason)
+                continue
+            number += len(staged)
+            self.pages.extend(staged)
+
+    def drop_duplicates(self) -> None:
+        assert self.ledger is not None
+        archived_keys = {
+            f"{row['source_id']}:{instance['page']}"
+            for row in self.ledger.sources()
+            if row["status"] == Status.ARCHIVED.value
+            for instance in self.ledger.instances_for_source(row["source_id"])
+        }
+        marks, notes = mark_duplicates(self.pages, archived_keys)
+        kept: list[StagedPage] = []
+        for page in self.pages:
+            mark = marks.get(page.key)
+            if mark is None:
+                if page.key in notes:
+                    page.warnings.append(notes[page.key])
+                kept.append(page)
+                continue
+            outcome = self.outcomes.setdefault(page.item.source_id, Outcome(Status.DUPLICATE))
+            outcome.duplicate_of = mark.kept.item.found.display_path
+            outcome.reason = f"same image as {mark.kept.item.found.display_path} ({mark.evidence})"
+        # A multi-page file is a duplicate only when every page is one; its other pages are stored.
+        partly = {p.item.source_id for p in kept} & {sid for sid, o in self.outcomes.items() if o.status is Status.DUPLICATE}
+        for source_id in partly:
+            del self.outcomes[source_id]
+        self.pages = kept
+        with self.ledger.transaction():
+            for page in kept:
+                self.replaced += self.ledger.record_instance({
+                    "sop_instance_uid": page.sop_instance_uid, "source_id": page.item.source_id,
+                    "page": page.page, "patient_id": page.jacket.match.patient_id,
+                    "study_instance_uid": page.study_instance_uid,
+                    "series_instance_uid": page.series_instance_uid, "staged_path": str(page.staged_path),
+                })
+
+    # Stage 7: store and verify at every destination.
+
+    def load(self) -> None:
+        assert self.ledger is not None
+        for destination in self.destinations:
+            report = load_destination(
+                self.ledger, destination, self.pages,
+                verify_fraction=self.settings.archive.verify_sample_fraction,
+                progress=lambda done, total, name=destination.name: self.progress(f"store at {name}", done, total),
+            )
+            self.load_reports.append(report)
+
+    # Stage 8: final status of every file, report.
+
+    def finish(self) -> Summary:
+        assert self.ledger is not None
+        by_source: dict[int, list[StagedPage]] = {}
+        for page in self.pages:
+            by_source.setdefault(page.item.source_id, []).append(page)
+
+        for source_id, pages in by_source.items():
+            self.outcomes[source_id] = self._stored_outcome(pages)
+
+        rows = []
+        items = {i.source_id: i for i in self.identified}
+        jacket_of = {m.source_id: j for j in self.jackets for m in ([j.label] if j.label else []) + j.members}
+        with self.ledger.transaction():
+            for source_id, item in items.items():
+                outcome = self.outcomes.get(source_id) or Outcome(Status.REJECTED, "not processed: internal error")
+                jacket = jacket_of.get(source_id)
+                match = jacket.match if jacket else None
+                values = {
+                    "source_kind": item.source_kind.value,
+                    "jacket_id": jacket.jacket_id if jacket else "",
+                    "page_class": item.page_class,
+                    "page_evidence": json.dumps(item.evidence, sort_keys=True, default=str),
+                    "status": outcome.status.value,
+                    "reason": outcome.reason,
+                    "duplicate_of": outcome.duplicate_of,
+                    "patient_id": (match.patient_id or "") if match and outcome.status is not Status.UNMATCHED else "",
+                    "match_method": match.method if match else "",
+                    "match_score": round(match.score, 3) if match and match.score is not None else None,
+                    "study_date": outcome.study_date,
+                    "study_date_source": outcome.study_date_source,
+                    "warnings": "; ".join(outcome.warnings),
+                }
+                self.ledger.update_source(source_id, **values)
+                rows.append(self._report_row(item, values, outcome))
+
+        rows.sort(key=lambda r: r["source_path"])
+        verified = {r.destination: len(r.verified) for r in self.load_reports}
+        summary = summarize(rows, verified)
+        write_reconciliation(rows, summary, self.out)
+        self._write_review_workbook()
+        self.ledger.finish_run(self.run_id)
+        return summary
+
+    def _stored_outcome(self, pages: list[StagedPage]) -> Outcome:
+        first = pages[0]
+        outcome = Outcome(
+            Status.ARCHIVED,
+            sop_uids=[p.sop_instance_uid for p in pages],
+            study_uids=sorted({p.study_instance_uid for p in pages}),
+            warnings=[w for p in pages for w in p.warnings],
+            study_date=first.study_date,
+            study_date_source=first.study_date_source,
+        )
+        problems = []
+        for report in self.load_reports:
+            missing = [report.problems[p.sop_instance_uid] for p in pages if p.sop_instance_uid not in report.verified]
+            if missing:
+                problems.append(missing[0])
+                if any(p.sop_instance_uid in report.rejected for p in pages):
+                    outcome.status = Status.REJECTED
+            else:
+                outcome.archives.append(report.destination)
+        if problems:
+            if outcome.status is not Status.REJECTED:
+                outcome.status = Status.PENDING
+            outcome.reason = "; ".join(problems)
+        return outcome
+
+    def _report_row(self, item: Identified, values: dict, outcome: Outcome) -> dict:
+        return {
+            "source_path": item.found.display_path,
+            "source_kind": values["source_kind"],
+            "jacket": values["jacket_id"],
+            "status": values["status"],
+            "patient_id": values["patient_id"],
+            "match_method": values["match_method"],
+            "match_score": "" if values["match_score"] is None else values["match_score"],
+            "study_instance_uid": ";".join(outcome.study_uids),
+            "sop_instance_uid": ";".join(outcome.sop_uids),
+            "duplicate_of": outcome.duplicate_of,
+            "archive": ";".join(outcome.archives),
+            "reason": outcome.reason,
+            "study_date": values["study_date"],
+            "study_date_source": values["study_date_source"],
+            "page_class": values["page_class"],
+            "warnings": values["warnings"],
+            "size_bytes": item.found.size,
+            "sha256": item.found.sha256,
+        }
+
+    def _write_review_workbook(self) -> None:
+        from filmroom.matching.review_workbook import ReviewItem, write_review_workbook
+
+        assert self.patient_list is not None
+        items = []
+        for jacket in self.jackets:
+            if jacket.match is None or jacket.match.decision is Decision.AUTO:
+                continue
+            members = ([jacket.label] if jacket.label else []) + jacket.members
+            if any(self.outcomes.get(m.source_id, Outcome(Status.PENDING)).status is Status.SKIPPED for m in members):
+                continue
+            reading = jacket.reading or jacket.folder_reading
+            from filmroom.models import Reading
+
+            items.append(ReviewItem(
+                jacket_id=jacket.jacket_id,
+                kind=jacket.kind,
+                source_paths=[m.found.display_path for m in members],
+                crop_path=reading.crop_path if reading and reading.crop_path else None,
+                text=reading.text if reading else "; ".join(jacket.notes),
+                reading=reading or Reading(),
+                candidates=jacket.match.candidates,
+                status="needs_review" if jacket.match.decision is Decision.NEEDS_REVIEW else "unmatched",
+            ))
+        write_review_workbook(self.out / "review.xlsx", items, self.patient_list.by_id)
+
+    def close(self) -> None:
+        for destination in self.destinations:
+            destination.close()
+        if self.ledger is not None:
+            self.ledger.close()
+
+
+def _decision_reason(jacket: Jacket, result: MatchResult) -> str:
+    if result.method == "no_label":
+        return "films with no jacket label before them: choose the patient in review.xlsx"
+    if result.method == "label_unreadable":
+        return "label could not be read with confidence: choose the patient in review.xlsx"
+    if result.method == "dicom_header_folder_conflict":
+        return "DICOM header and folder name point to different patients: choose in review.xlsx"
+    if result.decision is Decision.NEEDS_REVIEW:
+        return f"no clear patient match ({len(result.candidates)} candidates): choose in review.xlsx"
+    if jacket.kind == "share_folder" and jacket.folder_reading is None:
+        return "folder name names no patient: assign one in review.xlsx or leave it"
+    return "no patient in the patient list matches: add the patient to the list or assign one in review.xlsx"

@@ -1,0 +1,261 @@
+"""Turn matched files into staged DICOM objects: Secondary Captures for images, re-mapped legacy DICOM.
+
+Staged files live in ``<out>/staging/<SOPInstanceUID>.dcm``. Their UIDs derive from
+the source content and the patient, so a re-run finds them already there and does
+not build them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filmroom.errors import BadInputError
+from filmroom.ledger import Ledger
+from filmroom.models import Patient, SourceKind
+from filmroom.settings import DicomSettings
+from filmroom.tasks.identify import Identified
+from filmroom.tasks.jackets import Jacket
+from filmroom.tasks.match import study_date_of
+
+logger = logging.getLogger(__name__)
+
+PAGES_VERSION = "1"
+
+# ConversionType (0008,0064) defined terms: digitized film, digital interface, scanned document.
+CONVERSION_TYPES = {
+    SourceKind.FILM_SCAN: "DF",
+    SourceKind.SHARE_IMAGE: "DI",
+    SourceKind.JACKET_LABEL: "SD",
+}
+
+
+@dataclass
+class StagedPage:
+    """One page of one source, staged as a DICOM file and ready for duplicate checks and storing."""
+
+    item: Identified
+    jacket: Jacket
+    page: int
+    sop_instance_uid: str
+    study_instance_uid: str
+    series_instance_uid: str
+    staged_path: Path
+    fingerprint: dict[str, Any] | None
+    quality: dict[str, Any]
+    study_date: str = ""
+    study_date_source: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.item.source_id}:{self.page}"
+
+
+def study_date_for(jacket: Jacket, item: Identified, exif: str | None) -> tuple[dt.date | None, str]:
+    """Pick the study date: label, then folder name, then EXIF, then the file's modification date."""
+    label_date = study_date_of(jacket.reading) if jacket.kind == "film_jacket" else None
+    if label_date:
+        return label_date, "label"
+    folder_date = study_date_of(jacket.folder_reading)
+    if folder_date:
+        return folder_date, "folder_name"
+    if exif:
+        try:
+            return dt.datetime.fromisoformat(exif).date(), "exif"
+        except ValueError:
+            pass
+    return dt.datetime.fromtimestamp(item.found.mtime_ns / 1e9).date(), "file_date"
+
+
+def stage_image(
+    ledger: Ledger,
+    item: Identified,
+    jacket: Jacket,
+    patient: Patient,
+    *,
+    settings: DicomSettings,
+    staging_dir: Path,
+    first_instance_number: int,
+) -> list[StagedPage]:
+    """Stage every page of an image file as a Secondary Capture; raise BadInputError if unreadable."""
+    from filmroom.dedupe.fingerprint import fingerprint
+    from filmroom.dicom.uids import derive_uid
+
+    root = settings.uid_root
+    cached = ledger.cached(item.found.sha256, "pages", PAGES_VERSION)
+    pages = None
+    if cached is None:
+        from filmroom.dicom.pixels import load_image_pages
+
+        pages = load_image_pages(item.found.path)
+        cached = [
+            {
+                "page": p.page_index,
+                "photometric": p.photometric,
+                "bits_stored": p.bits_stored,
+                "pixel_count": int(p.pixels.shape[0] * p.pixels.shape[1]),
+                "lossless": p.jpeg_bytes is None and p.source_format not in ("jpeg",),
+                "exif": p.exif_datetime.isoformat() if p.exif_datetime else None,
+                "fingerprint": fingerprint(p.pixels, p.photometric).to_dict(),
+            }
+            for p in pages
+        ]
+        ledger.cache(item.found.sha256, "pages", PAGES_VERSION, cached)
+
+    conversion = CONVERSION_TYPES[item.source_kind]
+    is_label = item.source_kind is SourceKind.JACKET_LABEL
+    staged: list[StagedPage] = []
+    for offset, info in enumerate(cached):
+        study_date, date_source = study_date_for(jacket, item, info["exif"])
+        study_uid = derive_uid(root, "study", patient.patient_id, jacket.jacket_id, str(study_date or ""))
+        series_uid = derive_uid(root, "label series" if is_label else "series", study_uid, jacket.jacket_id)
+        sop_uid = derive_uid(root, "instance", item.found.sha256, str(info["page"]), patient.patient_id)
+        path = staging_dir / f"{sop_uid}.dcm"
+        page = StagedPage(
+            item=item,
+            jacket=jacket,
+            page=info["page"],
+            sop_instance_uid=sop_uid,
+            study_instance_uid=study_uid,
+            series_instance_uid=series_uid,
+            staged_path=path,
+            fingerprint=info["fingerprint"],
+            quality={
+                "original_dicom": False,
+                "bits_stored": info["bits_stored"],
+                "pixel_count": info["pixel_count"],
+                "lossless": info["lossless"],
+            },
+            study_date=study_date.isoformat() if study_date else "",
+            study_date_source=date_source,
+        )
+        staged.append(page)
+        if path.exists():
+            continue
+        if pages is None:
+            from filmroom.dicom.pixels import load_image_pages
+
+            pages = load_image_pages(item.found.path)
+        page.warnings += _write_secondary_capture(
+            pages[offset], page, patient, conversion, settings, first_instance_number + offset
+        )
+    return staged
+
+
+def _write_secondary_capture(
+    image_page, page: StagedPage, patient: Patient, conversion: str, settings: DicomSettings, number: int
+) -> list[str]:
+    from filmroom.dicom.secondary_capture import SeriesInfo, StudyInfo, build_secondary_capture
+
+    reading = page.jacket.reading if page.jacket.kind == "film_jacket" else page.jacket.folder_reading
+    region = reading.value("region") if reading else None
+    view = reading.value("view") if reading else None
+    description = {"DF": "Digitized film", "SD": "Film jacket label"}.get(conversion, "Imported image")
+    study = StudyInfo(
+        study_instance_uid=page.study_instance_uid,
+        study_date=dt.date.fromisoformat(page.study_date) if page.study_date else None,
+        study_date_source=page.study_date_source,
+        study_description="Digitized film" if page.jacket.kind == "film_jacket" else "Imported image",
+    )
+    if conversion == "SD":
+        series = SeriesInfo(page.series_instance_uid, series_number=2, series_description=description)
+    else:
+        series = SeriesInfo(
+            series_instance_uid=page.series_instance_uid,
+            series_number=1,
+            series_description=" ".join(v for v in (region, view) if v) or description,
+            body_part=region or "",
+        )
+    dataset, warnings = build_secondary_capture(
+        image_page,
+        patient=patient,
+        study=study,
+        series=series,
+        instance_number=number,
+        sop_instance_uid=page.sop_instance_uid,
+        conversion_type=conversion,
+        settings=settings,
+    )
+    _save_atomically(dataset, page.staged_path)
+    return warnings
+
+
+def _save_atomically(dataset, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    dataset.save_as(temporary, enforce_file_format=True)
+    os.replace(temporary, path)
+
+
+def stage_legacy_dicom(
+    ledger: Ledger, item: Identified, jacket: Jacket, patient: Patient, *, settings: DicomSettings, staging_dir: Path
+) -> list[StagedPage]:
+    """Stage a legacy DICOM file re-mapped to ``patient``; its SOP Instance UID is kept."""
+    from filmroom.dicom.legacy import remap_legacy_dicom
+
+    dicom = item.dicom or {}
+    sop_uid = dicom["sop_instance_uid"]
+    path = staging_dir / f"{sop_uid}.dcm"
+    warnings: list[str] = []
+    cache_key = f"{PAGES_VERSION}:{patient.patient_id}"
+    info = ledger.cached(item.found.sha256, "legacy_pages", cache_key)
+    if info is None or not path.exists():
+        dataset, warnings = remap_legacy_dicom(item.found.path, patient=patient, settings=settings)
+        _save_atomically(dataset, path)
+        info = {
+            "study_instance_uid": str(dataset.StudyInstanceUID),
+            "series_instance_uid": str(dataset.SeriesInstanceUID),
+            "study_date": str(dataset.get("StudyDate", "") or ""),
+            "bits_stored": int(dataset.get("BitsStored", 8) or 8),
+            "pixel_count": int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0),
+            "fingerprint": _legacy_fingerprint(dataset),
+            "warnings": warnings,
+        }
+        ledger.cache(item.found.sha256, "legacy_pages", cache_key, info)
+    study_date = info["study_date"]
+    if len(study_date) == 8:
+        study_date = f"{study_date[:4]}-{study_date[4:6]}-{study_date[6:]}"
+    return [
+        StagedPage(
+            item=item,
+            jacket=jacket,
+            page=0,
+            sop_instance_uid=sop_uid,
+            study_instance_uid=info["study_instance_uid"],
+            series_instance_uid=info["series_instance_uid"],
+            staged_path=path,
+            fingerprint=info["fingerprint"],
+            quality={
+                "original_dicom": True,
+                "bits_stored": info["bits_stored"],
+                "pixel_count": info["pixel_count"],
+                "lossless": True,
+            },
+            study_date=study_date,
+            study_date_source="dicom",
+            warnings=list(info.get("warnings", [])),
+        )
+    ]
+
+
+def _legacy_fingerprint(dataset) -> dict[str, Any] | None:
+    """Fingerprint the first frame of a legacy object, or None when its pixels cannot be decoded here."""
+    from filmroom.dedupe.fingerprint import fingerprint
+    from filmroom.dicom.pixels import decoded_pixels
+
+    try:
+        pixels = decoded_pixels(dataset)
+    except (BadInputError, ValueError, RuntimeError, NotImplementedError, AttributeError, KeyError) as exc:
+        logger.info("Pixels of %s not decodable for duplicate checks: %s", dataset.get("SOPInstanceUID"), exc)
+        return None
+    if pixels.ndim == 4 or (pixels.ndim == 3 and int(dataset.get("NumberOfFrames", 1) or 1) > 1):
+        pixels = pixels[0]
+    photometric = str(dataset.get("PhotometricInterpretation", "MONOCHROME2"))
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        photometric = "RGB" if pixels.ndim == 3 else "MONOCHROME2"
+    return fingerprint(pixels, photometric).to_dict()

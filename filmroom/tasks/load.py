@@ -1,0 +1,144 @@
+"""Store staged objects at each destination, then prove they are there.
+
+An object counts as archived at a destination only when a query there finds it;
+a sample is also retrieved and compared pixel for pixel. What was stored before
+is not sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+
+from filmroom.ledger import Ledger
+from filmroom.tasks.build import StagedPage
+
+logger = logging.getLogger(__name__)
+
+STORE_CHUNK = 50
+DONE_STATES = ("stored", "already_stored", "verified")
+
+
+@dataclass
+class LoadReport:
+    """Per-destination results of one load."""
+
+    destination: str
+    verified: set[str] = field(default_factory=set)
+    problems: dict[str, str] = field(default_factory=dict)  # SOP Instance UID -> reason
+    rejected: set[str] = field(default_factory=set)
+    conflicts: dict[str, str] = field(default_factory=dict)  # patient ID -> what the destination holds
+
+
+def _identity_in_file(path: Path) -> tuple[str, str, str]:
+    header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID", "PatientName", "PatientSpeciesDescription"])
+    return (
+        str(header.get("PatientID", "")),
+        str(header.get("PatientName", "")),
+        str(header.get("PatientSpeciesDescription", "")),
+    )
+
+
+def _same_identity(held: tuple[str, str], expected: tuple[str, str]) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.replace("^", " ").upper().split())
+
+    name_ok = norm(held[0]) == norm(expected[0])
+    species_ok = not held[1] or not expected[1] or norm(held[1]) == norm(expected[1])
+    return name_ok and species_ok
+
+
+def find_conflicts(destination, pages: list[StagedPage]) -> dict[str, str]:
+    """Return patient IDs that the destination already holds under another name or species."""
+    expected: dict[str, tuple[str, str]] = {}
+    for page in pages:
+        patient_id, name, species = _identity_in_file(page.staged_path)
+        expected.setdefault(patient_id, (name, species))
+
+    conflicts: dict[str, str] = {}
+    for patient_id, identity in expected.items():
+        held = destination.patient_identity(patient_id)
+        if held is not None and not _same_identity(held, identity):
+            conflicts[patient_id] = (
+                f"PatientID {patient_id} at {destination.name} already belongs to a patient with another "
+                "name or species; resolve it in the archive or the patient list, then run again"
+            )
+    return conflicts
+
+
+def load_destination(
+    ledger: Ledger,
+    destination,
+    pages: list[StagedPage],
+    *,
+    verify_fraction: float,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadReport:
+    """Store ``pages`` at one destination and verify them; record every placement in the ledger."""
+    from filmroom.destinations.verify import verify_sample
+
+    report = LoadReport(destination.name)
+    report.conflicts = find_conflicts(destination, pages)
+    blocked = {p.sop_instance_uid for p in pages if _patient_of(p) in report.conflicts}
+    for uid in blocked:
+        report.problems[uid] = report.conflicts[_patient_of(next(p for p in pages if p.sop_instance_uid == uid))]
+
+    todo = []
+    for page in pages:
+        if page.sop_instance_uid in blocked:
+            continue
+        placement = ledger.placement(page.sop_instance_uid, destination.name)
+        if placement is None or placement["state"] not in DONE_STATES:
+            todo.append(page)
+
+    for start in range(0, len(todo), STORE_CHUNK):
+        chunk = todo[start : start + STORE_CHUNK]
+        outcomes = destination.store([p.staged_path for p in chunk])
+        with ledger.transaction():
+            for page, outcome in zip(chunk, outcomes, strict=True):
+                ledger.record_placement(page.sop_instance_uid, destination.name, outcome.state, outcome.status, outcome.message)
+        if progress:
+            progress(min(start + STORE_CHUNK, len(todo)), len(todo))
+
+    candidates = [p for p in pages if p.sop_instance_uid not in blocked]
+    found = destination.find([p.sop_instance_uid for p in candidates]) if candidates else set()
+    with ledger.transaction():
+        for page in candidates:
+            uid = page.sop_instance_uid
+            placement = ledger.placement(uid, destination.name)
+            if uid in found:
+                ledger.record_placement(uid, destination.name, "verified", placement["status"] if placement else None,
+                                        placement["message"] if placement else "")
+                report.verified.add(uid)
+                continue
+            if placement is not None and placement["state"] == "rejected":
+                report.rejected.add(uid)
+                report.problems[uid] = f"rejected by {destination.name}: {placement['message']} (status {_hex(placement['status'])})"
+            elif placement is not None and placement["state"] == "failed":
+                report.problems[uid] = f"not stored at {destination.name}: {placement['message']}; run again"
+            else:
+                report.problems[uid] = f"{destination.name} reported it stored but a query does not find it; run again"
+                ledger.record_placement(uid, destination.name, "failed", None, "not found by query after store")
+
+    sample = {p.sop_instance_uid: p.staged_path for p in candidates if p.sop_instance_uid in report.verified}
+    if sample and verify_fraction > 0:
+        for result in verify_sample(destination, sample, verify_fraction, min_per_study=True, seed=0):
+            if not result.ok:
+                report.verified.discard(result.sop_instance_uid)
+                report.problems[result.sop_instance_uid] = (
+                    f"retrieved copy at {destination.name} differs from the staged object: {result.reason}"
+                )
+                ledger.record_placement(result.sop_instance_uid, destination.name, "mismatch", None, result.reason)
+    return report
+
+
+def _patient_of(page: StagedPage) -> str:
+    return page.jacket.match.patient_id if page.jacket.match and page.jacket.match.patient_id else ""
+
+
+def _hex(status: int | None) -> str:
+    return f"0x{status:04X}" if isinstance(status, int) else "n/a"
