@@ -1,0 +1,365 @@
+"""Parse OCR text lines of a jacket label into Reading fields.
+
+Rules (keys, date order, header words, regions, views, confidence factors) come
+from ``filmroom/mapping/label_patterns.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from filmroom.labels.dates import find_date
+from filmroom.mapping.label_patterns import LabelPatterns, default_patterns, normalize_key
+from filmroom.mapping.species import normalize_breed, normalize_species
+from filmroom.models import FieldValue
+
+SOURCE = "ocr"
+NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*[A-Za-z]$")
+EDGE_PUNCTUATION = ",;:|!\"'`()[]{}<>_~*"
+# Characters that OCR confuses with digits inside numbers.
+DIGIT_CONFUSABLES = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"})
+LONE_NUMBER = re.compile(r"^#?\s*([A-Z]{0,2}-?\d{4,10})$")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One OCR word and its confidence in [0, 1]."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Words of one line segment, keyed (``field`` set) or not."""
+
+    field: str | None
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+
+def _clean(token: str) -> str:
+    return token.strip(EDGE_PUNCTUATION)
+
+
+def _confidence(words: list[Word] | tuple[Word, ...]) -> float:
+    return min((word.confidence for word in words), default=0.0)
+
+
+def _is_header(words: list[Word], patterns: LabelPatterns) -> bool:
+    text = " ".join(word.text for word in words)
+    tokens = {_clean(word.text).lower() for word in words}
+    if tokens & patterns.header_words:
+        return True
+    return any(regex.search(text) for regex in patterns.header_regexes)
+
+
+def _split_keyed(words: list[Word], patterns: LabelPatterns) -> list[_Span]:
+    """Split a line into segments at field keys such as "Owner:" or "Chart #"."""
+    text = ""
+    starts: list[int] = []
+    for word in words:
+        if text:
+            text += " "
+        starts.append(len(text))
+        text += word.text
+
+    def word_range(begin: int, end: int) -> tuple[Word, ...]:
+        return tuple(word for word, start in zip(words, starts) if begin <= start < end)
+
+    spans: list[_Span] = []
+    cursor = 0
+    current: str | None = None
+    for match in patterns.key_regex.finditer(text):
+        key = match.group("key") or match.group("lead")
+        segment = word_range(cursor, match.start())
+        if segment:
+            spans.append(_Span(current, segment))
+        current = patterns.key_fields.get(normalize_key(key))
+        # A key glued to its value ("ID:004512") leaves the value inside the key's word.
+        cursor = match.end()
+        glued = [w for w, s in zip(words, starts) if s < match.end() < s + len(w.text)]
+        if glued:
+            word = glued[0]
+            start = starts[words.index(word)]
+            rest = word.text[match.end() - start :]
+            spans.append(_Span(current, (Word(rest, word.confidence),)))
+            cursor = start + len(word.text) + 1
+            spans[-1] = _Span(current, spans[-1].words + word_range(cursor, len(text) + 1))
+            current = None
+            cursor = len(text) + 1
+            break
+    tail = word_range(cursor, len(text) + 1)
+    if tail:
+        spans.append(_Span(current, tail))
+    return spans
+
+
+class _Fields:
+    """Collects field values, keeping the most confident one per field."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, FieldValue] = {}
+
+    def put(self, name: str, value: str, confidence: float) -> None:
+        value = value.strip()
+        if not value:
+            return
+        confidence = round(max(0.0, min(1.0, confidence)), 3)
+        previous = self.values.get(name)
+        if previous is None or confidence > previous.confidence:
+            self.values[name] = FieldValue(value, confidence, SOURCE)
+
+
+def _name_factor(token: str) -> float:
+    """Return 1.0 for a plausible name token, less for digits or odd casing."""
+    if not NAME_TOKEN.match(token):
+        return 0.4
+    inner = token[1:]
+    if inner != inner.lower() and inner != inner.upper():
+        return 0.6  # "BeLLa" is more often an OCR error than a name
+    return 1.0
+
+
+def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
+    """Return a chart or rad number from a token, fixing OCR letter-digit confusions."""
+    token = _clean(token).rstrip(".")
+    if not token:
+        return None
+    factor = 1.0
+    digits = sum(ch.isdigit() for ch in token)
+    if digits >= max(2, len(token) // 2):
+        # Keep a short letter prefix ("AB-1234"); fix confusions only in the numeric body.
+        prefix_match = re.match(r"^([A-Za-z]{1,3}-)?", token)
+        prefix = prefix_match.group(0) if prefix_match else ""
+        body = token[len(prefix) :]
+        fixed = body.translate(DIGIT_CONFUSABLES)
+        if fixed != body:
+            factor = patterns.fit["confusable_fixed"]
+        token = prefix + fixed
+    if not patterns.chart_number_regex.match(token.upper()):
+        return None
+    return token.upper(), factor
+
+
+def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) -> set[int]:
+    """Record species and breed tokens; return the indexes of words they used."""
+    used: set[int] = set()
+    tokens = [_clean(word.text) for word in words]
+    index = 0
+    while index < len(tokens):
+        pair = f"{tokens[index]} {tokens[index + 1]}" if index + 1 < len(tokens) else ""
+        breed = normalize_breed(pair) if pair else None
+        width = 2
+        if breed is None:
+            breed = normalize_breed(tokens[index])
+            width = 1
+        if breed is not None:
+            conf = _confidence(words[index : index + width])
+            fields.put("breed", breed.name, conf)
+            if breed.species:
+                fields.put("species", breed.species, conf * 0.95)
+            used.update(range(index, index + width))
+            index += width
+            continue
+        species = normalize_species(tokens[index], strict=keyed)
+        if species:
+            fields.put("species", species, words[index].confidence)
+            used.add(index)
+        index += 1
+    return used
+
+
+def _regions_and_views(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns) -> set[int]:
+    used: set[int] = set()
+    tokens = [_clean(word.text).lower() for word in words]
+    for index, token in enumerate(tokens):
+        pair = f"{token} {tokens[index + 1]}" if index + 1 < len(tokens) else ""
+        for table, name in ((patterns.regions, "region"), (patterns.views, "view")):
+            for candidate, width in ((pair, 2), (token, 1)):
+                if candidate and candidate in table:
+                    fields.put(name, table[candidate], _confidence(words[index : index + width]))
+                    used.update(range(index, index + width))
+                    break
+    return used
+
+
+def _put_owner(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
+    text = " ".join(word.text for word in words)
+    if "," in text:
+        last_text, _, first_text = text.partition(",")
+        last_words = [w for w in words if _clean(w.text) and _clean(w.text) in last_text.split()]
+        first_tokens = first_text.split()
+        first_words = [w for w in words if _clean(w.text) in [_clean(t) for t in first_tokens]]
+    else:
+        tokens = [w for w in words if _clean(w.text)]
+        if len(tokens) >= 2 and tokens[0].text.isupper() and not tokens[1].text.isupper():
+            last_words, first_words = tokens[:1], tokens[1:2]
+        elif len(tokens) >= 2:
+            last_words, first_words = tokens[-1:], tokens[:1]
+        else:
+            last_words, first_words = tokens, []
+    if last_words:
+        last = " ".join(_clean(w.text) for w in last_words)
+        fields.put("owner_last", last, _confidence(last_words) * factor * min(_name_factor(_clean(w.text)) for w in last_words))
+    if first_words:
+        first = _clean(first_words[0].text)
+        fields.put("owner_first", first, first_words[0].confidence * factor * _name_factor(first))
+
+
+def _put_pet(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
+    names = [w for w in words if NAME_TOKEN.match(_clean(w.text)) or any(c.isalpha() for c in w.text)]
+    if not names:
+        return
+    pet = names[0]
+    token = _clean(pet.text)
+    fields.put("pet_name", token, pet.confidence * factor * _name_factor(token))
+
+
+def _parse_keyed(span: _Span, fields: _Fields, patterns: LabelPatterns) -> None:
+    words = span.words
+    name = span.field
+    if name == "owner":
+        used = _species_and_breed(words, fields, keyed=False)
+        _put_owner(tuple(w for i, w in enumerate(words) if i not in used), fields, 1.0)
+    elif name == "pet_name":
+        used = _species_and_breed(words, fields, keyed=False)
+        rest = tuple(w for i, w in enumerate(words) if i not in used)
+        if "," in span.text and len(rest) >= 2:
+            _parse_name_layout(rest, fields, patterns, keyed_pet=True)
+        else:
+            _put_pet(rest, fields, 1.0)
+    elif name in ("chart_number", "rad_number"):
+        for index, word in enumerate(words):
+            number = _number(word.text, patterns)
+            if number:
+                fields.put(name, number[0], word.confidence * number[1])
+                _regions_and_views(words[index + 1 :], fields, patterns)
+                break
+    elif name in ("study_date", "birth_date"):
+        _put_date(words, fields, patterns, name)
+        _regions_and_views(words, fields, patterns)
+    elif name in ("species", "breed"):
+        _species_and_breed(words, fields, keyed=True)
+    elif name in ("region", "view"):
+        _regions_and_views(words, fields, patterns)
+
+
+def _put_date(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns, name: str) -> bool:
+    text = " ".join(word.text for word in words)
+    found = find_date(text, month_first=patterns.month_first, pivot=patterns.two_digit_year_pivot)
+    if not found:
+        return False
+    factor = 1.0
+    if found.ambiguous:
+        factor *= patterns.fit["ambiguous_date"]
+    if found.two_digit_year:
+        factor *= patterns.fit["two_digit_year"]
+    # Only the words that overlap the date count toward its confidence.
+    position, used = 0, []
+    for word in words:
+        end = position + len(word.text)
+        if end > found.start and position < found.end:
+            used.append(word)
+        position = end + 1
+    if name == "study_date":
+        fields.put(name, found.iso, _confidence(used) * factor)
+    return True
+
+
+def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns, keyed_pet: bool = False) -> None:
+    """Parse "JONES, Fluffy" and "SMITH Bella" layouts: owner surname then pet name."""
+    factor = 1.0 if keyed_pet else patterns.fit["unkeyed_name"]
+    tokens = [w for w in words if _clean(w.text)]
+    text = " ".join(w.text for w in tokens)
+    if "," in text:
+        head, _, tail = text.partition(",")
+        count = len(head.split())
+        last_words, pet_words = tokens[:count], tokens[count:]
+    elif len(tokens) >= 2 and _clean(tokens[0].text).isupper() and not _clean(tokens[1].text).isupper():
+        last_words, pet_words = tokens[:1], tokens[1:]
+    else:
+        return
+    if last_words and pet_words:
+        last = " ".join(_clean(w.text) for w in last_words)
+        fields.put("owner_last", last, _confidence(last_words) * factor * min(_name_factor(_clean(w.text)) for w in last_words))
+        _put_pet(tuple(pet_words[:1]), fields, factor)
+
+
+def _parse_unkeyed(span: _Span, fields: _Fields, patterns: LabelPatterns, state: dict[str, bool]) -> None:
+    words = span.words
+    if _put_date(words, fields, patterns, "study_date"):
+        return
+    lone = LONE_NUMBER.match(span.text.strip())
+    if lone:
+        number = _number(lone.group(1), patterns)
+        if number:
+            fields.put("chart_number", number[0], _confidence(words) * number[1] * patterns.fit["unkeyed_number"])
+        return
+    used = _species_and_breed(words, fields, keyed=False)
+    used |= _regions_and_views(words, fields, patterns)
+    rest = tuple(w for i, w in enumerate(words) if i not in used and _clean(w.text))
+    if not rest:
+        return
+    alpha = [w for w in rest if any(c.isalpha() for c in w.text)]
+    if len(alpha) >= 2 and not state["names_done"]:
+        before = set(fields.values)
+        _parse_name_layout(tuple(alpha), fields, patterns)
+        if {"owner_last", "pet_name"} & (set(fields.values) - before):
+            state["names_done"] = True
+    elif len(alpha) == 1 and len(rest) == 1 and not state["lone_name_done"]:
+        token = _clean(alpha[0].text)
+        if NAME_TOKEN.match(token):
+            _put_pet(tuple(alpha), fields, patterns.fit["single_line_name"])
+            state["lone_name_done"] = True
+
+
+def parse_label_words(lines: list[list[Word]], patterns: LabelPatterns | None = None) -> dict[str, FieldValue]:
+    """Parse OCR lines given as words with confidences into Reading fields."""
+    patterns = patterns or default_patterns()
+    fields = _Fields()
+    keyed_fields: set[str] = set()
+    spans_by_line: list[list[_Span]] = []
+    for words in lines:
+        words = [w for w in words if w.text.strip()]
+        if not words:
+            continue
+        spans = _split_keyed(words, patterns)
+        starts_with_key = bool(spans) and spans[0].field is not None
+        if not starts_with_key and _is_header(words, patterns):
+            continue
+        spans_by_line.append(spans)
+        keyed_fields.update(span.field for span in spans if span.field)
+
+    for spans in spans_by_line:
+        for span in spans:
+            if span.field:
+                _parse_keyed(span, fields, patterns)
+
+    # Unkeyed lines fill only fields that no key supplied.
+    state = {"names_done": False, "lone_name_done": False}
+    unkeyed = _Fields()
+    for spans in spans_by_line:
+        for span in spans:
+            if not span.field:
+                _parse_unkeyed(span, unkeyed, patterns, state)
+    for name, value in unkeyed.values.items():
+        if name not in fields.values:
+            fields.values[name] = value
+    return fields.values
+
+
+def parse_label_text(lines: list[tuple[str, float]]) -> dict[str, FieldValue]:
+    """Parse OCR lines, each with one confidence in [0, 1], into Reading fields.
+
+    Every word of a line gets the line's confidence. Keys such as "Owner:", "Chart #"
+    and "Rad #" are read first, then layouts without keys ("JONES, Fluffy",
+    "SMITH Bella K9", a lone pet name or number line) fill the remaining fields.
+    Clinic header lines (clinic words, phone numbers, addresses) are ignored.
+    """
+    word_lines = [[Word(token, confidence) for token in text.split()] for text, confidence in lines]
+    return parse_label_words(word_lines)

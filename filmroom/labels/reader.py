@@ -1,0 +1,222 @@
+"""Read a jacket label image into a Reading: OCR, orientation, barcodes and field parsing.
+
+The cheap path is one Tesseract run on the prepared image in the orientation that
+the text-line direction suggests. Only an implausible reading triggers orientation
+detection and reads in other orientations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from filmroom.labels.barcodes import decode_codes
+from filmroom.labels.images import load_image, rotate_clockwise, window_to_8bit
+from filmroom.labels.ocr import OcrResult, check_ocr_available, detect_orientation, run_ocr
+from filmroom.labels.parse import Word, parse_label_text, parse_label_words
+from filmroom.labels.preprocess import binarize, prepare_label
+from filmroom.mapping.label_patterns import default_patterns
+from filmroom.models import FieldValue, Reading
+from filmroom.settings import LabelSettings
+
+__all__ = ["check_ocr_available", "parse_label_text", "read_label"]
+
+logger = logging.getLogger(__name__)
+
+KEY_FIELDS = ("owner_last", "pet_name", "chart_number", "study_date")
+PLAUSIBLE_CONFIDENCE = 0.70  # mean word confidence of a reading that needs no other attempt
+OSD_MIN_CONFIDENCE = 1.5  # Tesseract "Orientation confidence" below this is a guess
+BARCODE_CONFIDENCE = 0.99
+WORDLIKE = re.compile(r"^(?:[A-Za-z][a-z]+|[A-Z]{2,}|[A-Za-z]?[\d][\d./:#-]*|[A-Za-z]+[:#.,]?)$")
+
+
+@dataclass
+class Attempt:
+    """One OCR run in one orientation and preprocessing, with its parsed fields."""
+
+    rotation: int
+    preprocessing: str
+    ocr: OcrResult
+    fields: dict[str, FieldValue]
+
+    @property
+    def score(self) -> float:
+        """Plausibility from word confidences, parsed key fields and word-like tokens."""
+        words = self.ocr.words
+        if not words:
+            return 0.0
+        wordlike = sum(bool(WORDLIKE.match(word.text)) for word in words) / len(words)
+        found = sum(name in self.fields for name in KEY_FIELDS)
+        return 0.6 * self.ocr.mean_confidence + 0.2 * wordlike + 0.2 * found / len(KEY_FIELDS)
+
+    @property
+    def plausible(self) -> bool:
+        """Whether the reading looks right enough to skip other orientations."""
+        words = self.ocr.words
+        if self.ocr.mean_confidence < PLAUSIBLE_CONFIDENCE or not words:
+            return False
+        found = sum(name in self.fields for name in KEY_FIELDS)
+        wordlike = sum(bool(WORDLIKE.match(word.text)) for word in words) / len(words)
+        return found >= 2 or (len(words) >= 5 and wordlike >= 0.85)
+
+
+def _attempt(grey: np.ndarray, rotation: int, preprocessing: str, settings: LabelSettings) -> Attempt:
+    ocr = run_ocr(rotate_clockwise(grey, rotation), settings)
+    return Attempt(rotation, preprocessing, ocr, parse_label_words(ocr.lines))
+
+
+def _line_direction(grey: np.ndarray) -> tuple[str, float]:
+    """Return ("horizontal" or "vertical", strength ratio) of the text lines from projection profiles."""
+    scale = 500.0 / max(grey.shape)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    rows = np.square(np.diff(ink.sum(axis=1, dtype=np.float64))).sum() / max(ink.shape[1], 1)
+    columns = np.square(np.diff(ink.sum(axis=0, dtype=np.float64))).sum() / max(ink.shape[0], 1)
+    if rows >= columns:
+        return "horizontal", float(rows / max(columns, 1e-6))
+    return "vertical", float(columns / max(rows, 1e-6))
+
+
+def _calibrate(fields: dict[str, FieldValue], attempt: Attempt, margin: float) -> dict[str, FieldValue]:
+    """Lower field confidences when the whole reading is doubtful.
+
+    A field is only as trustworthy as the reading it came from: a label whose words
+    Tesseract read with low confidence (hand lettering, heavy blur) caps every field at
+    that mean, and an orientation chosen by a small score margin lowers them further.
+    """
+    mean = attempt.ocr.mean_confidence
+    cap = 1.0
+    if mean < 0.85:
+        cap = max(0.0, mean - 0.1)
+    if margin < 0.1:
+        cap = min(cap, 0.7)
+    calibrated = {}
+    for name, value in fields.items():
+        confidence = min(value.confidence, cap)
+        calibrated[name] = FieldValue(value.value, round(confidence, 3), value.source)
+    return calibrated
+
+
+def _apply_codes(fields: dict[str, FieldValue], codes: list, evidence: dict[str, object]) -> None:
+    patterns = default_patterns()
+    for code in codes:
+        match = patterns.barcode_chart_regex.match(code.payload.strip().upper())
+        if not match:
+            continue
+        number = match.group(1)
+        ocr_chart = fields.get("chart_number")
+        if ocr_chart and ocr_chart.value != number:
+            evidence["ocr_chart_number"] = ocr_chart.value
+        fields["barcode"] = FieldValue(code.payload.strip(), BARCODE_CONFIDENCE, "barcode")
+        fields["chart_number"] = FieldValue(number, BARCODE_CONFIDENCE, "barcode")
+        evidence["barcode_kind"] = code.kind
+        return
+
+
+def _write_crop(path: Path, colour: np.ndarray, crop_dir: Path) -> Path:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    crop_dir.mkdir(parents=True, exist_ok=True)
+    crop_path = crop_dir / f"{digest.hexdigest()}.png"
+    if not cv2.imwrite(str(crop_path), colour):
+        raise OSError(f"failed to write label crop {crop_path}")
+    return crop_path
+
+
+def _choose(prepared_grey: np.ndarray, settings: LabelSettings, evidence: dict[str, object]) -> tuple[Attempt, float]:
+    """Read in the likeliest orientation first and try others only when the reading is implausible."""
+    direction, strength = _line_direction(prepared_grey)
+    evidence["line_direction"] = direction
+    order = [0, 180, 90, 270] if direction == "horizontal" else [90, 270, 0, 180]
+    attempts: dict[int, Attempt] = {}
+
+    first = _attempt(prepared_grey, order[0], "flattened", settings)
+    attempts[first.rotation] = first
+    evidence["orientation_method"] = "upright_read" if order[0] == 0 else "line_direction"
+
+    if not first.plausible:
+        osd = detect_orientation(rotate_clockwise(prepared_grey, order[0]), settings)
+        evidence["osd"] = "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
+        if osd is not None and osd[1] >= OSD_MIN_CONFIDENCE:
+            rotation = (order[0] + osd[0]) % 360
+            if rotation not in attempts:
+                attempts[rotation] = _attempt(prepared_grey, rotation, "flattened", settings)
+            evidence["orientation_method"] = "tesseract_osd"
+        best = max(attempts.values(), key=lambda attempt: attempt.score)
+        if not best.plausible:
+            # Short labels defeat OSD ("Too few characters"): read each remaining turn.
+            candidates = order[1:2] if strength >= 1.5 else order[1:]
+            for rotation in candidates:
+                if rotation not in attempts:
+                    attempts[rotation] = _attempt(prepared_grey, rotation, "flattened", settings)
+            evidence["orientation_method"] = "best_of_reads"
+
+    ranked = sorted(attempts.values(), key=lambda attempt: attempt.score, reverse=True)
+    best = ranked[0]
+    margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
+
+    if not best.plausible:
+        binary = _attempt(binarize(prepared_grey), best.rotation, "adaptive_binarized", settings)
+        if binary.score > best.score:
+            best = binary
+    evidence["attempts"] = len(attempts) + (0 if best.preprocessing == "flattened" else 1)
+    evidence["orientation_scores"] = {str(a.rotation): round(a.score, 3) for a in ranked}
+    return best, margin
+
+
+def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = None) -> Reading:
+    """Read the owner, pet, chart number and study details from a jacket label image.
+
+    Unreadable labels give empty or low-confidence fields, never an exception.
+
+    Raises
+    ------
+    BadInputError
+        When the file is not a readable image.
+    ConfigurationError
+        When Tesseract or its language data is missing.
+    """
+    path = Path(path)
+    check_ocr_available(settings)
+    loaded = load_image(path)
+    pixels8 = window_to_8bit(loaded.pixels)
+    evidence: dict[str, object] = {"bit_depth": loaded.bit_depth, "exif_rotation": loaded.exif_rotation}
+
+    codes = decode_codes(pixels8)
+    evidence["barcode_found"] = bool(codes)
+
+    prepared = prepare_label(pixels8)
+    evidence["preprocessing"] = prepared.steps
+    evidence["skew_degrees"] = prepared.skew_degrees
+
+    best, margin = _choose(prepared.grey, settings, evidence)
+    evidence["preprocessing"] = [*prepared.steps, best.preprocessing]
+    evidence["orientation_margin"] = round(margin, 3)
+
+    fields = _calibrate(best.fields, best, margin)
+    _apply_codes(fields, codes, evidence)
+
+    crop_path = None
+    if crop_dir is not None:
+        crop_path = _write_crop(path, rotate_clockwise(prepared.colour, best.rotation), Path(crop_dir))
+
+    logger.debug(
+        "Read label %s: %d fields, mean confidence %.2f, turned %d degrees",
+        path.name, len(fields), best.ocr.mean_confidence, best.rotation,
+    )
+    return Reading(
+        fields=fields,
+        text=best.ocr.text,
+        mean_confidence=round(best.ocr.mean_confidence, 3),
+        orientation=(loaded.exif_rotation + best.rotation) % 360,
+        crop_path=crop_path,
+        evidence=evidence,
+    )
