@@ -64,5 +64,30 @@ def migrate(
         raise typer.Exit(1)
 
 
+@app.command()
+def audit(
+    out: Annotated[Path, typer.Option(help="Workspace of the migration to check.")] = Path("migration"),
+    archive: Annotated[Optional[list[str]], typer.Option(help="Destination to check, as for migrate. Repeatable.")] = None,
+    settings: Annotated[Optional[Path], typer.Option(help="TOML settings file.")] = None,
+) -> None:
+    """Check that every object a migration archived is still found at each destination."""
+    _quiet_prefect()
+    from filmroom.flows.audit import audit as audit_flow
+
+    state = audit_flow(
+        out=str(out), archive=list(archive or ["archive"]),
+        settings_file=str(settings) if settings else None, return_state=True,
+    )
+    if state.is_failed():
+        typer.echo(f"filmroom: {state.message}", err=True)
+        raise typer.Exit(2)
+    result = state.result()
+    for name, counts in result["destinations"].items():
+        typer.echo(f"{name}: {counts['expected'] - counts['missing']} of {counts['expected']} objects found")
+    typer.echo(f"Missing objects listed in {result['report']}")
+    if result["missing"]:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()
