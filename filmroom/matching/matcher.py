@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from filmroom.matching.blocking import CandidateIndex
 from filmroom.matching.comparisons import Level
+from filmroom.matching.dicom_identity import ORDER_UNCERTAIN, swapped_owner_pet
 from filmroom.matching.keys import PatientKeys, ReadingKeys
 from filmroom.matching.model import Evidence, estimate_u, weigh_candidate
 from filmroom.models import Candidate, Decision, MatchResult, Patient, Reading
@@ -67,12 +68,20 @@ class Matcher:
         divided by the sum over all candidates plus "not in the list". Equal candidates
         therefore split the score, and a tie never reaches the automatic margin.
         """
-        reading_keys = ReadingKeys.of(reading, study_date)
-        positions = self.index.candidates(reading_keys)
+        hypotheses = [ReadingKeys.of(reading, study_date)]
+        if reading.evidence.get(ORDER_UNCERTAIN):
+            hypotheses.append(ReadingKeys.of(swapped_owner_pet(reading), study_date))
+        positions: set[int] = set()
+        for reading_keys in hypotheses:
+            positions |= self.index.candidates(reading_keys)
         if not positions:
             return MatchResult(Decision.UNMATCHED, [], "")
 
-        weighed = [(weigh_candidate(reading_keys, self.keys[p], self.u), p) for p in positions]
+        # With owner and pet order unknown, each patient is weighed by the better order.
+        weighed = [
+            (max((weigh_candidate(h, self.keys[p], self.u) for h in hypotheses), key=lambda e: e.weight), p)
+            for p in sorted(positions)
+        ]
         logs = [min(self.log_prior + e.weight, MAX_WEIGHT) for e, _ in weighed]
         top_log = max(max(logs), self.log_none)
         denominator = 2 ** (self.log_none - top_log) + sum(2 ** (x - top_log) for x in logs)

@@ -1,0 +1,111 @@
+"""Read owner, pet, chart number and study date from a share folder's name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from filmroom.models import FieldValue, Reading
+
+PATTERNS_FILE = Path(__file__).with_name("folder_patterns.yaml")
+
+_WORD = r"[^\W\d_][^\W\d_'’.-]*"
+_PLACEHOLDERS = {
+    "{name}": rf"{_WORD}(?:[ '’.-]+{_WORD})*?",
+    "{word}": _WORD,
+    "{date}": r"\d{4}[-.]\d{2}[-.]\d{2}|\d{8}|(?:19|20)\d{2}",
+    "{id}": r"(?=[A-Za-z-]*\d)[A-Za-z0-9-]+",
+}
+_PLACEHOLDERS["{id_prefix}"] = rf"(?:[#(\[]?(?P<chart_prefix>{_PLACEHOLDERS['{id}']})[)\]]?\s+(?:-\s+)?)?"
+_PLACEHOLDERS["{tail}"] = (
+    rf"(?:\s+(?P<date>{_PLACEHOLDERS['{date}']}))?"
+    rf"(?:\s+[#(\[]?(?P<chart_number>{_PLACEHOLDERS['{id}']})[)\]]?)?"
+)
+
+
+@dataclass(frozen=True)
+class FolderPattern:
+    """One compiled folder-name pattern and the confidence of the fields it reads."""
+
+    name: str
+    regex: re.Pattern[str]
+    confidence: float
+
+
+def _expand(template: str) -> str:
+    # {id_prefix} and {tail} contain other placeholders, so they are expanded first.
+    for placeholder in ("{id_prefix}", "{tail}", "{name}", "{word}", "{date}", "{id}"):
+        template = template.replace(placeholder, _PLACEHOLDERS[placeholder])
+    return template
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[FolderPattern, ...], frozenset[str]]:
+    data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
+    patterns = tuple(
+        FolderPattern(entry["name"], re.compile(_expand(entry["regex"]), re.IGNORECASE), float(entry["confidence"]))
+        for entry in data["patterns"]
+    )
+    return patterns, frozenset(str(w).casefold() for w in data["ignore_words"])
+
+
+def _is_ignored(text: str, ignore_words: frozenset[str]) -> bool:
+    key = re.sub(r"\s+", " ", re.sub(r"\d", "", text.casefold())).strip()
+    return key in ignore_words
+
+
+def _study_date(text: str) -> tuple[str | None, int | None]:
+    """Return (ISO date, year) from a folder date; a bare year gives no ISO date."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 4:
+        return None, int(digits)
+    try:
+        date = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None, None
+    return date.isoformat(), date.year
+
+
+def reading_from_folder_name(name: str) -> Reading | None:
+    """Return the patient fields that a share folder's name contains, or None if it names nobody.
+
+    Recognized forms include "Jones, Fluffy", "Jones, Fluffy 2011-04-02", "Jones Fluffy
+    20110402", "12345 Jones, Fluffy" and "Jones, Fluffy (12345)". A bare year goes to
+    ``evidence["study_year"]`` because it does not fix a study date.
+    """
+    text = re.sub(r"\s+", " ", name.replace("_", " ")).strip()
+    patterns, ignore_words = _patterns()
+    if not text or _is_ignored(text, ignore_words):
+        return None
+
+    for pattern in patterns:
+        match = pattern.regex.match(text)
+        if not match:
+            continue
+        groups = {k: v for k, v in match.groupdict().items() if v}
+        owner, pet = groups.get("owner_last", ""), groups.get("pet_name", "")
+        if _is_ignored(owner, ignore_words) or _is_ignored(pet, ignore_words):
+            continue
+
+        confidence = pattern.confidence
+        fields = {
+            "owner_last": FieldValue(owner.strip(), confidence, "folder_name"),
+            "pet_name": FieldValue(pet.strip(), confidence, "folder_name"),
+        }
+        chart = groups.get("chart_number") or groups.get("chart_prefix")
+        if chart:
+            fields["chart_number"] = FieldValue(chart, 0.95, "folder_name")
+        evidence: dict[str, object] = {"folder_pattern": pattern.name}
+        if "date" in groups:
+            iso_date, year = _study_date(groups["date"])
+            if iso_date:
+                fields["study_date"] = FieldValue(iso_date, 0.95, "folder_name")
+            if year:
+                evidence["study_year"] = year
+        return Reading(fields=fields, text=name, mean_confidence=confidence, evidence=evidence)
+    return None

@@ -1,0 +1,97 @@
+"""Tests of readings made from share folder names and DICOM headers, matched end to end."""
+
+from __future__ import annotations
+
+import pydicom
+import pytest
+
+from filmroom.mapping.folder_names import reading_from_folder_name
+from filmroom.matching.dicom_identity import reading_from_dicom
+from filmroom.matching.matcher import Matcher
+from filmroom.models import Decision, Patient
+from filmroom.settings import MatchSettings
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "pet", "date"),
+    [
+        ("Jones, Fluffy 2011-04-02", "Jones", "Fluffy", "2011-04-02"),
+        ("Jones, Fluffy 2011", "Jones", "Fluffy", None),
+        ("Jones_Fluffy_20110402", "Jones", "Fluffy", "2011-04-02"),
+        ("Van Dyke, Mr Whiskers", "Van Dyke", "Mr Whiskers", None),
+    ],
+)
+def test_folder_name_fields(name: str, owner: str, pet: str, date: str | None) -> None:
+    reading = reading_from_folder_name(name)
+    assert reading is not None
+    assert reading.value("owner_last") == owner
+    assert reading.value("pet_name") == pet
+    assert reading.value("study_date") == date
+
+
+def test_folder_name_chart_number() -> None:
+    reading = reading_from_folder_name("Jones, Fluffy (A12345)")
+    assert reading is not None
+    assert reading.value("chart_number") == "A12345"
+
+
+@pytest.mark.parametrize("name", ["New Folder", "2011", "IMG_0001", "DICOM", "Thorax Lateral", ""])
+def test_folder_name_nobody(name: str) -> None:
+    assert reading_from_folder_name(name) is None
+
+
+def test_folder_name_year_evidence() -> None:
+    reading = reading_from_folder_name("Jones, Fluffy 2011")
+    assert reading is not None
+    assert reading.evidence["study_year"] == 2011
+
+
+def test_folder_name_matches(patients: list[Patient], settings: MatchSettings) -> None:
+    reading = reading_from_folder_name("Okafor, Nimbus 2011")
+    assert reading is not None
+    result = Matcher(patients, settings).match(reading)
+    assert result.candidates[0].patient_id == "K1"
+    assert result.decision is Decision.AUTO
+
+
+def test_dicom_swapped_name_with_old_id(patients: list[Patient], settings: MatchSettings) -> None:
+    ds = pydicom.Dataset()
+    ds.PatientName = "FLUFFY^JONES"
+    ds.PatientID = "J1"
+    ds.StudyDate = "20110402"
+    reading = reading_from_dicom(ds)
+    assert reading.value("patient_id_legacy") == "J1"
+    assert reading.value("study_date") == "2011-04-02"
+    result = Matcher(patients, settings).match(reading)
+    assert result.decision is Decision.AUTO
+    assert result.patient_id == "J1"
+    assert result.method == "dicom_patient_id"
+
+
+def test_dicom_swapped_name_without_id(patients: list[Patient], settings: MatchSettings) -> None:
+    ds = pydicom.Dataset()
+    ds.PatientName = "NIMBUS^OKAFOR"
+    result = Matcher(patients, settings).match(reading_from_dicom(ds))
+    assert result.candidates[0].patient_id == "K1"
+
+
+def test_dicom_responsible_person_orders() -> None:
+    ds = pydicom.Dataset()
+    ds.PatientName = "FLUFFY^JONES"
+    ds.ResponsiblePerson = "JONES^MARY"
+    ds.PatientSpeciesDescription = "Feline"
+    reading = reading_from_dicom(ds)
+    assert reading.value("owner_last") == "JONES"
+    assert reading.value("pet_name") == "FLUFFY"
+    assert reading.value("owner_first") == "MARY"
+    assert reading.value("species") == "Feline"
+
+
+def test_dicom_owner_initials_split() -> None:
+    ds = pydicom.Dataset()
+    ds.PatientName = "Ivanov I.I.^Sharik"
+    reading = reading_from_dicom(ds)
+    assert reading.value("owner_last") == "Ivanov"
+    assert reading.value("owner_first") == "I.I."
+    assert reading.value("pet_name") == "Sharik"
+
