@@ -300,7 +300,8 @@ class DimseDestination(ClosingMixin):
                 "",
             )
         try:
-            dataset.decompress()
+            # A lossless decode keeps the object, so it keeps its SOP Instance UID.
+            dataset.decompress(generate_instance_uid=False)
         except (NotImplementedError, RuntimeError, ValueError) as exc:
             return StatusVerdict(StatusKind.REJECTED, None, f"cannot decode {UID(syntax).name} to transcode it: {exc}"), ""
         note = f"transcoded from {UID(syntax).name} to Explicit VR Little Endian because the SCP did not accept {UID(syntax).name}"

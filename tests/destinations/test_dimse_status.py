@@ -104,7 +104,7 @@ def test_store_timeout_every_time_fails(sc_files: list[Path]) -> None:
 
 def test_store_transcodes_rejected_syntax(sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings) -> None:
     compressed = pydicom.dcmread(sc_files[0])
-    compressed.compress(RLELossless)
+    compressed.compress(RLELossless, generate_instance_uid=False)
     path = tmp_path / "rle.dcm"
     compressed.save_as(path)
     with StatusScp([0x0000]) as scp, _open(scp, fast_settings) as destination:
@@ -112,11 +112,12 @@ def test_store_transcodes_rejected_syntax(sc_files: list[Path], tmp_path: Path, 
     assert outcome.state == "stored"
     assert "transcoded from RLE Lossless" in outcome.message
     assert scp.received_syntaxes == ["1.2.840.10008.1.2.1"]
+    assert scp.received == [str(compressed.SOPInstanceUID)]
 
 
 def test_store_sends_accepted_compressed_as_is(sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings) -> None:
     compressed = pydicom.dcmread(sc_files[0])
-    compressed.compress(RLELossless)
+    compressed.compress(RLELossless, generate_instance_uid=False)
     path = tmp_path / "rle.dcm"
     compressed.save_as(path)
     with StatusScp([0x0000], transfer_syntaxes=[RLELossless, "1.2.840.10008.1.2.1"]) as scp:
