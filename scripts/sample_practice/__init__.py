@@ -1,0 +1,1 @@
+"""Building blocks of scripts/make_sample_data.py: the invented practice and its files."""

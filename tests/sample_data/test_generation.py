@@ -1,0 +1,41 @@
+"""The generator is deterministic and the committed sample is its output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collections.abc import Callable
+
+import pytest
+
+GENERATED = ("films", "share", "patients.csv", "EXPECTED.csv")
+
+
+def generated_files(root: Path) -> dict[str, bytes]:
+    files = {}
+    for name in GENERATED:
+        top = root / name
+        paths = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for path in paths:
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def test_committed_sample_matches_generation(fresh_sample: Path, sample_root: Path) -> None:
+    committed = generated_files(sample_root)
+    fresh = generated_files(fresh_sample)
+    assert sorted(committed) == sorted(fresh)
+    changed = [name for name in committed if committed[name] != fresh[name]]
+    assert changed == [], "rerun: python scripts/make_sample_data.py"
+
+
+@pytest.mark.slow
+def test_generator_second_run_identical(
+    fresh_sample: Path, generate_sample: Callable[[Path], None], tmp_path: Path
+) -> None:
+    generate_sample(tmp_path)
+    first = generated_files(fresh_sample)
+    second = generated_files(tmp_path)
+    assert sorted(first) == sorted(second)
+    changed = [name for name in first if first[name] != second[name]]
+    assert changed == []
