@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from filmroom.matching.keys import NameKey, PatientKeys, ReadingKeys
 from filmroom.matching.normalize import deletion_keys, id_confusable_key, id_key, id_without_zeros
 
-# A name block larger than this is used only intersected with the other name's block:
-# a common surname or pet name alone would bring thousands of candidates and no decision.
-MAX_SINGLE_BLOCK = 100
+# A single-name block larger than this is used only intersected with the other name's
+# block, because a common surname or pet name alone brings many candidates and no decision.
+MAX_SINGLE_BLOCK = 30
+# When a common surname meets a common pet name, the block of close pairs can hold
+# thousands of patients. Above this size it narrows to pairs where one name is exact.
+MAX_PAIR_BLOCK = 200
 
 
 class _NameIndex:
@@ -37,8 +40,15 @@ class _NameIndex:
             for deleted in deletion_keys(variant):
                 self.by_deletion[deleted].add(variant)
 
-    def lookup(self, name: NameKey) -> set[int]:
+    def lookup_exact(self, name: NameKey) -> set[int]:
+        """Return patients with a name variant equal to one of ``name``'s."""
         found: set[int] = set()
+        for variant in name.variants:
+            found.update(self.by_variant.get(variant, ()))
+        return found
+
+    def lookup_close(self, name: NameKey) -> set[int]:
+        """Return patients whose name is one edit away or sounds the same (Metaphone)."""
         names: set[str] = set()
         for variant in name.variants:
             names.add(variant)
@@ -47,6 +57,7 @@ class _NameIndex:
                 if deleted in self.by_variant:
                     names.add(deleted)
                 names.update(self.by_deletion.get(deleted, ()))
+        found: set[int] = set()
         for known in names:
             found.update(self.by_variant.get(known, ()))
         if name.phonetic:
@@ -85,13 +96,14 @@ class CandidateIndex:
 
         surname = reading.names.get("owner_last")
         pet = reading.names.get("pet_name")
-        by_surname = self.surnames.lookup(surname[0]) if surname else set()
-        by_pet = self.pets.lookup(pet[0]) if pet else set()
-        if by_surname and by_pet:
-            found.update(by_surname & by_pet)
-        for block in (by_surname, by_pet):
-            if len(block) <= MAX_SINGLE_BLOCK:
-                found.update(block)
+        if surname and pet:
+            found.update(self._pair_block(surname[0], pet[0]))
+        # One name alone, read exactly, finds the patient when the other name is garbled.
+        for index, name in ((self.surnames, surname), (self.pets, pet)):
+            if name:
+                block = index.lookup_exact(name[0])
+                if len(block) <= MAX_SINGLE_BLOCK:
+                    found.update(block)
 
         if not found:
             for read in reading.ids.values():
@@ -99,3 +111,17 @@ class CandidateIndex:
                 if stripped:
                     found.update(self.by_no_zeros.get(stripped, ()))
         return found
+
+    def _pair_block(self, surname: NameKey, pet: NameKey) -> set[int]:
+        """Return patients whose surname and pet name are both close to the reading's."""
+        close_surname = self.surnames.lookup_close(surname)
+        close_pet = self.pets.lookup_close(pet)
+        block = close_surname & close_pet
+        if len(block) <= MAX_PAIR_BLOCK:
+            return block
+        exact_surname = self.surnames.lookup_exact(surname)
+        exact_pet = self.pets.lookup_exact(pet)
+        block = (exact_surname & close_pet) | (close_surname & exact_pet)
+        if len(block) <= MAX_PAIR_BLOCK:
+            return block
+        return exact_surname & exact_pet

@@ -78,8 +78,15 @@ class Matcher:
             return MatchResult(Decision.UNMATCHED, [], "")
 
         # With owner and pet order unknown, each patient is weighed by the better order.
+        caches: list[dict[object, object]] = [{} for _ in hypotheses]
         weighed = [
-            (max((weigh_candidate(h, self.keys[p], self.u) for h in hypotheses), key=lambda e: e.weight), p)
+            (
+                max(
+                    (weigh_candidate(h, self.keys[p], self.u, c) for h, c in zip(hypotheses, caches, strict=True)),
+                    key=lambda e: e.weight,
+                ),
+                p,
+            )
             for p in sorted(positions)
         ]
         logs = [min(self.log_prior + e.weight, MAX_WEIGHT) for e, _ in weighed]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from filmroom.matching.comparisons import Level, compare_breed, compare_id, compare_name
-from filmroom.matching.keys import PatientKeys, ReadingKeys
+from filmroom.matching.keys import NameKey, PatientKeys, ReadingKeys
 
 # m: P(level | same patient), for a field read with full confidence.
 M_ID = {
@@ -154,35 +154,61 @@ def _add_ids(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UP
             evidence.confident_conflict = True
 
 
-def _add_names(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities) -> None:
+@dataclass(frozen=True)
+class _NameOutcome:
+    weight: float
+    reason: str
+    level: Level
+    conflict: bool
+
+
+def _name_outcome(
+    field_name: str, read: NameKey, confidence: float, known_name: NameKey, u: UProbabilities
+) -> _NameOutcome | None:
+    outcome = compare_name(read, known_name, allow_initial=field_name == "owner_first")
+    if outcome is None:
+        return None
+    level, similarity = outcome
+    if level is Level.EXACT:
+        u_level = u.name_exact(field_name, known_name.key)
+    else:
+        u_level = u.name_level(field_name, level)
+    weight = _weight(M_NAME[field_name][level], u_level, confidence)
+    label = NAME_LABELS[field_name]
+    conflict = False
+    if level is Level.EXACT:
+        rarity = ""
+        if u_level < RARE_NAME_SHARE:
+            rarity = " rare,"
+        elif u_level >= COMMON_NAME_SHARE:
+            rarity = " common,"
+        reason = f"{label}{rarity} exact"
+    elif level is Level.INITIAL:
+        reason = f"{label} initial"
+    elif level is Level.DISAGREE:
+        reason = f"{label} differs ({similarity:.2f})"
+        conflict = confidence >= CONFIDENT and field_name != "owner_first"
+    else:
+        reason = f"{label} {similarity:.2f}"
+    return _NameOutcome(weight, reason, level, conflict)
+
+
+def _add_names(
+    evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities, cache: dict[object, object]
+) -> None:
     for field_name, (read, confidence) in reading.names.items():
         known_name = getattr(known, field_name)
-        outcome = compare_name(read, known_name, allow_initial=field_name == "owner_first")
-        if outcome is None:
+        # Many candidates share a surname or pet name, so each distinct name is compared once per reading.
+        cache_key = (field_name, known_name)
+        if cache_key not in cache:
+            cache[cache_key] = _name_outcome(field_name, read, confidence, known_name, u)
+        outcome = cache[cache_key]
+        if not isinstance(outcome, _NameOutcome):
             continue
-        level, similarity = outcome
-        evidence.name_levels[field_name] = level
-        if level is Level.EXACT:
-            u_level = u.name_exact(field_name, known_name.key)
-        else:
-            u_level = u.name_level(field_name, level)
-        evidence.weight += _weight(M_NAME[field_name][level], u_level, confidence)
-        label = NAME_LABELS[field_name]
-        if level is Level.EXACT:
-            rarity = ""
-            if u_level < RARE_NAME_SHARE:
-                rarity = " rare,"
-            elif u_level >= COMMON_NAME_SHARE:
-                rarity = " common,"
-            evidence.reasons.append(f"{label}{rarity} exact")
-        elif level is Level.INITIAL:
-            evidence.reasons.append(f"{label} initial")
-        elif level is Level.DISAGREE:
-            evidence.reasons.append(f"{label} differs ({similarity:.2f})")
-            if confidence >= CONFIDENT and field_name != "owner_first":
-                evidence.confident_conflict = True
-        else:
-            evidence.reasons.append(f"{label} {similarity:.2f}")
+        evidence.name_levels[field_name] = outcome.level
+        evidence.weight += outcome.weight
+        evidence.reasons.append(outcome.reason)
+        evidence.confident_conflict |= outcome.conflict
 
 
 def _add_animal(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities) -> None:
@@ -219,10 +245,15 @@ def _add_animal(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u:
             evidence.reasons.append("study date within life")
 
 
-def weigh_candidate(reading: ReadingKeys, known: PatientKeys, u: UProbabilities) -> Evidence:
-    """Sum the match weights of every field that both the reading and the patient have."""
+def weigh_candidate(
+    reading: ReadingKeys, known: PatientKeys, u: UProbabilities, cache: dict[object, object] | None = None
+) -> Evidence:
+    """Sum the match weights of every field that both the reading and the patient have.
+
+    ``cache`` may be shared by the calls for one reading, never across readings.
+    """
     evidence = Evidence()
     _add_ids(evidence, reading, known, u)
-    _add_names(evidence, reading, known, u)
+    _add_names(evidence, reading, known, u, {} if cache is None else cache)
     _add_animal(evidence, reading, known, u)
     return evidence
