@@ -5,7 +5,7 @@ Multi-Index Hashing", CVPR 2012): the 64 bits are split into four 16-bit chunks.
 Two hashes at distance d <= 4r + 3 agree within r bits on at least one chunk
 (pigeonhole), so probing each chunk's sorted table with every flip of at most
 r bits finds every such pair. Each probe is a vectorized join, so 100,000 hashes
-take seconds, and only pairs that pass the full-distance check are kept in memory.
+take seconds (see bench/dedupe/RESULTS.md), and only pairs that pass the full-distance check are kept in memory.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _flip_masks(radius: int) -> np.ndarray:
     for count in range(1, radius + 1):
         for bits in itertools.combinations(range(CHUNK_BITS), count):
             masks.append(sum(1 << bit for bit in bits))
-    return np.array(masks, dtype=np.uint64)
+    return np.array(masks, dtype=np.int64)
 
 
 def hamming_distance(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -37,9 +37,11 @@ def _expand_matches(
     order: np.ndarray, starts: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Turn per-query ranges of the sorted table into (query, match) index pairs."""
-    queries = np.repeat(np.arange(counts.size), counts)
-    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return queries, order[np.repeat(starts, counts) + offsets]
+    queries = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    # Position k of the output belongs to query q and reads order[starts[q] + k - first[q]].
+    first_output = np.cumsum(counts) - counts
+    shift = np.repeat(starts - first_output, counts)
+    return queries, order[np.arange(shift.size, dtype=np.int64) + shift]
 
 
 def pairs_within(hashes: np.ndarray, max_distance: int) -> np.ndarray:
@@ -66,16 +68,16 @@ def pairs_within(hashes: np.ndarray, max_distance: int) -> np.ndarray:
     masks = _flip_masks(radius)
     found: list[np.ndarray] = []
     for chunk in range(CHUNKS):
-        keys = (values >> np.uint64(chunk * CHUNK_BITS)) & _CHUNK_MASK
+        keys = ((values >> np.uint64(chunk * CHUNK_BITS)) & _CHUNK_MASK).astype(np.int64)
         order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
+        # Direct-address table over all 2**16 chunk values: bucket v is
+        # order[table_starts[v] : table_starts[v] + table_counts[v]].
+        table_counts = np.bincount(keys, minlength=1 << CHUNK_BITS)
+        table_starts = np.cumsum(table_counts) - table_counts
         for mask in masks:
             probes = keys ^ mask
-            starts = np.searchsorted(sorted_keys, probes, side="left")
-            counts = np.searchsorted(sorted_keys, probes, side="right") - starts
-            if not counts.any():
-                continue
-            first, second = _expand_matches(order, starts, counts)
+            counts = table_counts[probes]
+            first, second = _expand_matches(order, table_starts[probes], counts)
             keep = first < second
             first, second = first[keep], second[keep]
             keep = hamming_distance(values[first], values[second]) <= max_distance
