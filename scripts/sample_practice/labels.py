@@ -54,7 +54,7 @@ def paper(size: tuple[int, int], color: tuple[int, int, int], rng: np.random.Gen
     """Return a sheet of paper with a faint fiber grain, so scans are not one flat color."""
     width, height = size
     noise = rng.normal(0.0, grain, (height, width, 1)).astype(np.float32)
-    noise = cv2.GaussianBlur(noise, (0, 0), 1.2)[..., None]
+    noise = cv2.GaussianBlur(noise, (0, 0), 2.5)[..., None]
     sheet = np.clip(np.asarray(color, np.float32) + noise, 0, 255).astype(np.uint8)
     return Image.fromarray(sheet, "RGB")
 
@@ -187,7 +187,8 @@ def save_label(image: Image.Image, path: Path, style: str, rng: np.random.Genera
         exif[EXIF_ORIENTATION] = ROTATE_90_CW_TO_DISPLAY
         stored.save(path, format="JPEG", quality=JPEG_QUALITY_PHOTO, exif=exif.tobytes())
         return
-    if style in ("typed", "scrawl"):
+    # Typed and scrawled labels, and every page of the batch scanner, are scanned in grey.
+    if style in ("typed", "scrawl") or suffix in (".tif", ".tiff"):
         image = image.convert("L")
     if suffix == ".png":
         image.save(path, format="PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=(dpi, dpi))

@@ -181,7 +181,7 @@ JACKETS: tuple[Jacket, ...] = (
         LabelSpec(
             "hand",
             ("Garcia, Maria", "Luna   # 00789", "Feline DLH", "9/12/2015  Pelvis"),
-            "img001.png",
+            "img001.jpg",
             "dancing",
         ),
         (Film("ddh1-full", PNG8, "img002.png"),),

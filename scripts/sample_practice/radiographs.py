@@ -23,7 +23,7 @@ FILM_DPI = 40  # a 14 x 17 inch film downsampled to about 560 pixels on its long
 SHARE_LONG_SIDE = 560
 DICOM_LONG_SIDE = 400
 BMP_LONG_SIDE = 400
-PNG_COMPRESS_LEVEL = 9
+PNG_COMPRESS_LEVEL = 6
 JPEG_QUALITY_FILM = 92
 JPEG_QUALITY_SHARE = 85
 
@@ -164,7 +164,7 @@ def write_tiff(path: Path, pixels: np.ndarray, dpi: int) -> None:
         pixels,
         photometric="rgb" if pixels.ndim == 3 else "minisblack",
         compression="zlib",
-        compressionargs={"level": 9},
+        compressionargs={"level": 6},
         predictor=True,
         resolution=(dpi, dpi),
         resolutionunit="INCH",
