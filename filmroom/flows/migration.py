@@ -16,7 +16,7 @@ from filmroom.errors import BadInputError, ConfigurationError
 from filmroom.ledger import Ledger
 from filmroom.models import Decision, MatchResult, Patient, SourceKind, Status
 from filmroom.settings import Settings
-from filmroom.tasks.build import StagedPage, stage_image, stage_legacy_dicom
+from filmroom.tasks.build import StagedPage, page_facts, stage_image, stage_legacy_dicom, unstaged_pages
 from filmroom.tasks.discover import FoundFile, discover
 from filmroom.tasks.duplicates import mark_duplicates
 from filmroom.tasks.identify import Identified, identify_file
@@ -152,6 +152,11 @@ class Migration:
                 )
                 self.ledger.update_source(source_id, last_run=self.run_id)
                 identified = identify_file(self.ledger, source_id, item)
+            if identified.status is Status.PENDING and identified.found.file_format == "image":
+                try:
+                    page_facts(self.ledger, identified)
+                except BadInputError as exc:
+                    identified.status, identified.reason = Status.REJECTED, exc.reason
             self.identified.append(identified)
             if identified.status is not Status.PENDING:
                 self.outcomes[source_id] = Outcome(identified.status, identified.reason)
@@ -239,6 +244,10 @@ class Migration:
             reason = _decision_reason(jacket, result)
             for item in members:
                 self.outcomes[item.source_id] = Outcome(status, reason)
+                try:
+                    self.pages.extend(unstaged_pages(self.ledger, item, jacket))
+                except BadInputError as exc:
+                    self.outcomes[item.source_id] = Outcome(Status.REJECTED, exc.reason)
             return
 
         patient: Patient = self.patient_list.by_id[result.patient_id]
@@ -272,15 +281,26 @@ class Migration:
             if mark is None:
                 if page.key in notes:
                     page.warnings.append(notes[page.key])
-                kept.append(page)
+                if page.staged:
+                    kept.append(page)
                 continue
-            outcome = self.outcomes.setdefault(page.item.source_id, Outcome(Status.DUPLICATE))
-            outcome.duplicate_of = mark.kept.item.found.display_path
-            outcome.reason = f"same image as {mark.kept.item.found.display_path} ({mark.evidence})"
+            kept_path = mark.kept.item.found.display_path
+            if mark.conflict:
+                self.outcomes[page.item.source_id] = Outcome(
+                    Status.NEEDS_REVIEW,
+                    f"same image as {kept_path}, which is filed under another patient "
+                    f"({mark.evidence}): check both jackets",
+                )
+                mark.kept.warnings.append(f"same image as {page.item.found.display_path}, filed under another patient")
+                continue
+            self.outcomes[page.item.source_id] = Outcome(
+                Status.DUPLICATE, f"same image as {kept_path} ({mark.evidence})", duplicate_of=kept_path
+            )
         # A multi-page file is a duplicate only when every page is one; its other pages are stored.
-        partly = {p.item.source_id for p in kept} & {sid for sid, o in self.outcomes.items() if o.status is Status.DUPLICATE}
-        for source_id in partly:
-            del self.outcomes[source_id]
+        marked_sources = {sid for sid, o in self.outcomes.items() if o.status in (Status.DUPLICATE, Status.NEEDS_REVIEW)}
+        for source_id in {p.item.source_id for p in kept} & marked_sources:
+            if any(p.key in marks for p in self.pages if p.item.source_id == source_id):
+                del self.outcomes[source_id]
         self.pages = kept
         with self.ledger.transaction():
             for page in kept:

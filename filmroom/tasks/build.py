@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydicom
+
 from filmroom.errors import BadInputError
 from filmroom.ledger import Ledger
 from filmroom.models import Patient, SourceKind
@@ -44,7 +46,7 @@ class StagedPage:
     sop_instance_uid: str
     study_instance_uid: str
     series_instance_uid: str
-    staged_path: Path
+    staged_path: Path | None  # None for a page that is not archived, kept for duplicate checks
     fingerprint: dict[str, Any] | None
     quality: dict[str, Any]
     study_date: str = ""
@@ -54,6 +56,10 @@ class StagedPage:
     @property
     def key(self) -> str:
         return f"{self.item.source_id}:{self.page}"
+
+    @property
+    def staged(self) -> bool:
+        return self.staged_path is not None
 
 
 def study_date_for(jacket: Jacket, item: Identified, exif: str | None) -> tuple[dt.date | None, str]:
@@ -72,6 +78,67 @@ def study_date_for(jacket: Jacket, item: Identified, exif: str | None) -> tuple[
     return dt.datetime.fromtimestamp(item.found.mtime_ns / 1e9).date(), "file_date"
 
 
+def page_facts(ledger: Ledger, item: Identified) -> list[dict[str, Any]]:
+    """Return the cached facts of every page of an image file, decoding it on first use.
+
+    Raises BadInputError when the file cannot be decoded, so a truncated image is
+    rejected even when its jacket is not archived.
+    """
+    from filmroom.dedupe.fingerprint import fingerprint
+    from filmroom.dicom.pixels import load_image_pages
+
+    cached = ledger.cached(item.found.sha256, "pages", PAGES_VERSION)
+    if cached is not None:
+        return cached
+    pages = load_image_pages(item.found.path)
+    cached = [
+        {
+            "page": p.page_index,
+            "photometric": p.photometric,
+            "bits_stored": p.bits_stored,
+            "pixel_count": int(p.pixels.shape[0] * p.pixels.shape[1]),
+            "lossless": p.jpeg_bytes is None and p.source_format != "jpeg",
+            "exif": p.exif_datetime.isoformat() if p.exif_datetime else None,
+            "fingerprint": fingerprint(p.pixels, p.photometric).to_dict(),
+        }
+        for p in pages
+    ]
+    ledger.cache(item.found.sha256, "pages", PAGES_VERSION, cached)
+    return cached
+
+
+def legacy_facts(ledger: Ledger, item: Identified) -> dict[str, Any]:
+    """Return the cached fingerprint and quality facts of a legacy DICOM image."""
+    cached = ledger.cached(item.found.sha256, "legacy_facts", PAGES_VERSION)
+    if cached is not None:
+        return cached
+    dataset = pydicom.dcmread(item.found.path, force=True)
+    cached = {
+        "bits_stored": int(dataset.get("BitsStored", 8) or 8),
+        "pixel_count": int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0),
+        "fingerprint": _legacy_fingerprint(dataset),
+    }
+    ledger.cache(item.found.sha256, "legacy_facts", PAGES_VERSION, cached)
+    return cached
+
+
+def unstaged_pages(ledger: Ledger, item: Identified, jacket: Jacket) -> list[StagedPage]:
+    """Return fingerprint-only pages of a file that is not archived, for duplicate checks."""
+    if item.source_kind is SourceKind.SHARE_DICOM:
+        facts = legacy_facts(ledger, item)
+        quality = {"original_dicom": True, "bits_stored": facts["bits_stored"],
+                   "pixel_count": facts["pixel_count"], "lossless": True}
+        return [StagedPage(item, jacket, 0, "", "", "", None, facts["fingerprint"], quality)]
+    return [
+        StagedPage(
+            item, jacket, info["page"], "", "", "", None, info["fingerprint"],
+            {"original_dicom": False, "bits_stored": info["bits_stored"],
+             "pixel_count": info["pixel_count"], "lossless": info["lossless"]},
+        )
+        for info in page_facts(ledger, item)
+    ]
+
+
 def stage_image(
     ledger: Ledger,
     item: Identified,
@@ -87,25 +154,8 @@ def stage_image(
     from filmroom.dicom.uids import derive_uid
 
     root = settings.uid_root
-    cached = ledger.cached(item.found.sha256, "pages", PAGES_VERSION)
+    cached = page_facts(ledger, item)
     pages = None
-    if cached is None:
-        from filmroom.dicom.pixels import load_image_pages
-
-        pages = load_image_pages(item.found.path)
-        cached = [
-            {
-                "page": p.page_index,
-                "photometric": p.photometric,
-                "bits_stored": p.bits_stored,
-                "pixel_count": int(p.pixels.shape[0] * p.pixels.shape[1]),
-                "lossless": p.jpeg_bytes is None and p.source_format not in ("jpeg",),
-                "exif": p.exif_datetime.isoformat() if p.exif_datetime else None,
-                "fingerprint": fingerprint(p.pixels, p.photometric).to_dict(),
-            }
-            for p in pages
-        ]
-        ledger.cache(item.found.sha256, "pages", PAGES_VERSION, cached)
 
     conversion = CONVERSION_TYPES[item.source_kind]
     is_label = item.source_kind is SourceKind.JACKET_LABEL
@@ -203,6 +253,7 @@ def stage_legacy_dicom(
     path = staging_dir / f"{sop_uid}.dcm"
     warnings: list[str] = []
     cache_key = f"{PAGES_VERSION}:{patient.patient_id}"
+    facts = legacy_facts(ledger, item)
     info = ledger.cached(item.found.sha256, "legacy_pages", cache_key)
     if info is None or not path.exists():
         dataset, warnings = remap_legacy_dicom(item.found.path, patient=patient, settings=settings)
@@ -211,9 +262,6 @@ def stage_legacy_dicom(
             "study_instance_uid": str(dataset.StudyInstanceUID),
             "series_instance_uid": str(dataset.SeriesInstanceUID),
             "study_date": str(dataset.get("StudyDate", "") or ""),
-            "bits_stored": int(dataset.get("BitsStored", 8) or 8),
-            "pixel_count": int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0),
-            "fingerprint": _legacy_fingerprint(dataset),
             "warnings": warnings,
         }
         ledger.cache(item.found.sha256, "legacy_pages", cache_key, info)
@@ -229,11 +277,11 @@ def stage_legacy_dicom(
             study_instance_uid=info["study_instance_uid"],
             series_instance_uid=info["series_instance_uid"],
             staged_path=path,
-            fingerprint=info["fingerprint"],
+            fingerprint=facts["fingerprint"],
             quality={
                 "original_dicom": True,
-                "bits_stored": info["bits_stored"],
-                "pixel_count": info["pixel_count"],
+                "bits_stored": facts["bits_stored"],
+                "pixel_count": facts["pixel_count"],
                 "lossless": True,
             },
             study_date=study_date,

@@ -1,9 +1,14 @@
-"""Drop duplicate pages: byte-identical files first, then equal or near-equal pixels per patient."""
+"""Drop duplicate pages: byte-identical files first, then equal or near-equal pixels.
+
+Every page takes part, archived or not, so that an unmatched export of an image that
+is archived elsewhere is reported as that image's duplicate. The copy kept is one
+that is archived whenever there is one. A copy filed under another patient than the
+kept one is never dropped: it goes to review, because one of the two is misfiled.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 
 from filmroom.tasks.build import StagedPage
@@ -13,18 +18,31 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DuplicateMark:
-    """Why one staged page is not stored."""
+    """Why one page is not stored: ``conflict`` marks a copy filed under another patient."""
 
     kept: StagedPage
     evidence: str
+    conflict: bool = False
 
 
-def mark_duplicates(pages: list[StagedPage], archived_keys: set[str]) -> tuple[dict[str, DuplicateMark], dict[str, str]]:
-    """Return duplicate marks by page key, and review notes by page key.
+def _patient(page: StagedPage) -> str:
+    if page.staged and page.jacket.match is not None:
+        return page.jacket.match.patient_id or ""
+    return ""
 
-    Pages are compared within one patient, because a copy filed under two patients
-    is a matching problem for a person, not a duplicate to drop silently. Pages
-    archived by an earlier run are always kept.
+
+def _mark(page: StagedPage, kept: StagedPage, evidence: str) -> DuplicateMark:
+    conflict = bool(_patient(page)) and bool(_patient(kept)) and _patient(page) != _patient(kept)
+    return DuplicateMark(kept, evidence, conflict)
+
+
+def mark_duplicates(
+    pages: list[StagedPage], archived_keys: set[str]
+) -> tuple[dict[str, DuplicateMark], dict[str, str]]:
+    """Return duplicate marks by page key, and review notes (uniform images) by page key.
+
+    Pages archived by an earlier run are kept first, then pages archived in this
+    run, then by the quality rule of ``filmroom.dedupe.index.quality_rank``.
     """
     from filmroom.dedupe.fingerprint import Fingerprint
     from filmroom.dedupe.index import DedupeItem, find_duplicates, quality_rank
@@ -33,37 +51,29 @@ def mark_duplicates(pages: list[StagedPage], archived_keys: set[str]) -> tuple[d
     notes: dict[str, str] = {}
     by_key = {page.key: page for page in pages}
 
-    first_by_content: dict[tuple[str, int, str], StagedPage] = {}
-    for page in sorted(pages, key=lambda p: (p.key not in archived_keys, p.item.found.display_path, p.page)):
-        content = (page.item.found.sha256, page.page, page.jacket.match.patient_id if page.jacket.match else "")
-        kept = first_by_content.setdefault(content, page)
+    def preference(page: StagedPage) -> tuple:
+        return (page.key not in archived_keys, not page.staged, page.item.found.display_path, page.page)
+
+    first_by_content: dict[tuple[str, int], StagedPage] = {}
+    for page in sorted(pages, key=preference):
+        kept = first_by_content.setdefault((page.item.found.sha256, page.page), page)
         if kept is not page:
-            marks[page.key] = DuplicateMark(kept, "byte-identical file")
+            marks[page.key] = _mark(page, kept, "byte-identical file")
 
-    by_patient: dict[str, list[StagedPage]] = defaultdict(list)
-    for page in pages:
-        if page.key in marks or page.fingerprint is None:
-            continue
-        patient_id = page.jacket.match.patient_id if page.jacket.match else None
-        if patient_id:
-            by_patient[patient_id].append(page)
-
-    for group in by_patient.values():
-        if len(group) < 2:
-            continue
-        items = [
-            DedupeItem(
-                key=page.key,
-                fingerprint=Fingerprint.from_dict(page.fingerprint),
-                quality=quality_rank(**page.quality),
-                archived=page.key in archived_keys,
-            )
-            for page in group
-        ]
-        for key, verdict in find_duplicates(items).items():
-            if verdict.duplicate_of:
-                marks[key] = DuplicateMark(by_key[verdict.duplicate_of], verdict.evidence)
-            elif verdict.needs_review:
-                notes[key] = f"nearly uniform image, duplicate check not conclusive: {verdict.evidence}"
-    logger.info("Duplicate check: %d of %d pages are duplicates", len(marks), len(pages))
+    items = [
+        DedupeItem(
+            key=page.key,
+            fingerprint=Fingerprint.from_dict(page.fingerprint),
+            quality=(page.staged, *quality_rank(**page.quality)),
+            archived=page.key in archived_keys,
+        )
+        for page in pages
+        if page.key not in marks and page.fingerprint is not None
+    ]
+    for key, verdict in find_duplicates(items).items():
+        if verdict.duplicate_of:
+            marks[key] = _mark(by_key[key], by_key[verdict.duplicate_of], verdict.evidence)
+        elif verdict.needs_review:
+            notes[key] = f"nearly uniform image, duplicate check not conclusive: {verdict.evidence}"
+    logger.info("Duplicate check: %d of %d pages are copies of another page", len(marks), len(pages))
     return marks, notes

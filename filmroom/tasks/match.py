@@ -63,7 +63,7 @@ def match_jacket(jacket: Jacket, matcher, settings: Settings) -> MatchResult:
     result = matcher.match(primary, study_date=study_date_of(primary)) if primary else None
     if jacket.kind == "dicom_patient" and jacket.folder_reading is not None:
         folder_result = matcher.match(jacket.folder_reading, study_date=study_date_of(jacket.folder_reading))
-        result = _combine(result, folder_result)
+        result = _combine(result, folder_result, header_names_someone=_names_someone(primary))
     elif jacket.kind == "share_folder":
         result = matcher.match(jacket.folder_reading, study_date=study_date_of(jacket.folder_reading)) \
             if jacket.folder_reading else None
@@ -79,7 +79,23 @@ def match_jacket(jacket: Jacket, matcher, settings: Settings) -> MatchResult:
     return result
 
 
-def _combine(header: MatchResult | None, folder: MatchResult) -> MatchResult:
+def _names_someone(reading: Reading | None) -> bool:
+    """Return whether a DICOM header carries an owner or pet name.
+
+    Header text is exact, so any name counts, whatever confidence the reader gave
+    to which part of PatientName is the owner and which the pet.
+    """
+    if reading is None:
+        return False
+    return any(name in reading.fields and reading.fields[name].value.strip() for name in ("owner_last", "pet_name"))
+
+
+def _combine(header: MatchResult | None, folder: MatchResult, *, header_names_someone: bool) -> MatchResult:
+    """Combine the header's and the folder name's decisions for one DICOM patient.
+
+    The folder name alone decides only when the header names nobody: a header that
+    names another animal than the folder is a conflict for a person to settle.
+    """
     if header is None:
         return folder
     if header.decision is Decision.AUTO and folder.decision is Decision.AUTO:
@@ -92,8 +108,8 @@ def _combine(header: MatchResult | None, folder: MatchResult) -> MatchResult:
             return MatchResult(Decision.NEEDS_REVIEW, _merge(header, folder), "dicom_header_folder_conflict")
         return header
     if folder.decision is Decision.AUTO:
-        if header.candidates and header.candidates[0].patient_id != folder.patient_id and \
-                header.decision is Decision.NEEDS_REVIEW:
+        header_agrees = bool(header.candidates) and header.candidates[0].patient_id == folder.patient_id
+        if header_names_someone and not header_agrees:
             return MatchResult(Decision.NEEDS_REVIEW, _merge(header, folder), "dicom_header_folder_conflict")
         return MatchResult(folder.decision, folder.candidates, f"folder_{folder.method}")
     if header.decision is Decision.NEEDS_REVIEW or folder.decision is Decision.NEEDS_REVIEW:
