@@ -1,10 +1,10 @@
 """Generate a seeded synthetic patient list and jacket-label readings with OCR noise.
 
 Every name is invented from syllables. The list has the collisions that make matching
-hard: one surname shared by many households, one owner with many pets, a few pet names
-carried by many animals (Zipf-distributed), dense sequential chart numbers one digit
-apart, and labels of owners missing from the list, half of them with a chart number
-that belongs to another patient in the list.
+hard: one surname shared by many households, one owner with many pets, and a few pet
+names carried by many animals (Zipf-distributed). Chart numbers are dense and sequential,
+so many are one digit apart. Some labels belong to owners missing from the list, and
+half of those carry a chart number that belongs to another patient in the list.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def _study_date(text: str) -> tuple[str | None, int | None]:
 
 
 def reading_from_folder_name(name: str) -> Reading | None:
-    """Return the patient fields that a share folder's name contains, or None if it names nobody.
+    """Return the patient fields that a share folder's name contains, or None if it names no patient.
 
     Recognized forms include "Jones, Fluffy", "Jones, Fluffy 2011-04-02", "Jones Fluffy
     20110402", "12345 Jones, Fluffy" and "Jones, Fluffy (12345)". A bare year goes to

@@ -53,6 +53,8 @@ def compare_id(read_text: str, known: PatientKeys) -> Level:
     """Return how a chart number, barcode or old PatientID compares with a patient ID.
 
     A partial ID ("7" inside "X94678") is not a level of its own: it disagrees.
+    NOTE: labels are compared with the patient ID only. A separate physical file number
+    column (VetData FileNumber) is not loaded, because Patient has no field for it.
     """
     if id_key(read_text) == known.id_exact:
         return Level.EXACT

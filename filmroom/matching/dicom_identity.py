@@ -51,7 +51,7 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
     PatientName (0010,0010) of an animal is "OwnerFamily^PetName" by the DICOM
     veterinary convention (PS3.3 C.7.1.1), but old systems also wrote "PET^OWNER".
     ResponsiblePerson (0010,2297) settles the order when present. Without it the
-    conventional order is assumed at lower confidence, and ``evidence`` asks the
+    conventional order is assumed at lower confidence, and ``evidence`` tells the
     matcher to weigh the swapped order too. PatientID becomes ``patient_id_legacy``,
     which the matcher compares with patient IDs as it does chart numbers.
     """

@@ -6,7 +6,7 @@ u comes from the patient list itself: value frequencies for exact names and IDs,
 seeded sample of random patient pairs for the fuzzy levels. m values are assumptions
 about label and OCR error rates, checked on the benchmark in bench/matching.
 
-A field read with confidence c counts as the mixture c * m + (1 - c) * u: with
+A field read with confidence c counts as the mixture c * m + (1 - c) * u. With
 probability 1 - c the value is noise that carries no information, so a low-confidence field
 moves the weight toward zero.
 """

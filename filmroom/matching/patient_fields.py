@@ -10,7 +10,7 @@ from dataclasses import dataclass
 _TRUE_FLAGS = {"y", "yes", "true", "t", "1", "x", "-1", "deceased", "dead", "d", "died", "inactive", "n/a - d", "na - d", "n/a-d", "deleted"}
 
 # Sex codes seen in PMS exports, mapped to DICOM PatientSex and "neutered".
-# A plain M or F says nothing about neutering, so neutered stays None for them.
+# A plain M or F gives no neutering status, so neutered stays None for them.
 _SEX_CODES: dict[str, tuple[str, bool | None]] = {
     "m": ("M", None),
     "male": ("M", None),
@@ -43,7 +43,7 @@ _NAMED_MONTH_FORMATS = ("%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%b %d %Y", "%d-%b-
 
 
 def is_true_flag(text: str) -> bool:
-    """Return whether a yes/no or status cell says yes, deceased or inactive."""
+    """Return whether a yes/no or status cell means yes, deceased or inactive."""
     return text.strip().casefold() in _TRUE_FLAGS
 
 
@@ -82,7 +82,7 @@ def split_owner(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class DateRule:
-    """How the date cells of one file are read: a strptime format, ``iso``, or none."""
+    """The rule for reading one file's date cells: a strptime format, or None for ISO 8601 only."""
 
     date_format: str | None  # None: only ISO 8601 and month-name dates are read
     issue: str | None = None  # why the numeric dates of the file could not be inferred

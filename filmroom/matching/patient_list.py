@@ -100,7 +100,7 @@ class _RowReader:
         if not text:
             return None
         if self.rule.date_format is None and is_numeric_date(text):
-            return None  # the file-level issue already says why
+            return None  # the file-level issue already gives the reason
         try:
             return parse_date(text, self.rule.date_format)
         except ValueError:
