@@ -51,15 +51,21 @@ else
     fi
 fi
 
-# The orthanc package runs a system service on ports 4242 and 8042, which the tests need free.
-if command -v service >/dev/null 2>&1 && [ -e /etc/init.d/orthanc ]; then
-    if service orthanc status >/dev/null 2>&1; then
-        echo "install: stopping the orthanc system service"
-        "${SUDO[@]}" service orthanc stop >/dev/null 2>&1 || true
-    fi
+# The orthanc package runs a system service on ports 4242 and 8042, which the tests need
+# free. Stop only the process named in the service's pidfile, because Debian's
+# /etc/init.d/orthanc stop also kills every /usr/sbin/Orthanc by executable name
+# (start-stop-daemon --exec), test servers included.
+pidfile=/run/orthanc.pid
+if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "install: stopping the orthanc system service (pid $(cat "$pidfile"))"
+    "${SUDO[@]}" kill "$(cat "$pidfile")"
+    "${SUDO[@]}" rm -f "$pidfile"
 fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    "${SUDO[@]}" systemctl disable --now orthanc >/dev/null 2>&1 || true
+    "${SUDO[@]}" systemctl disable --now orthanc.service >/dev/null 2>&1 || true
+elif [ -e /etc/init.d/orthanc ] && ls /etc/rc[2-5].d/S*orthanc >/dev/null 2>&1; then
+    echo "install: disabling the orthanc service at boot"
+    "${SUDO[@]}" update-rc.d orthanc disable >/dev/null 2>&1 || true
 fi
 
 if [ ! -x .venv/bin/python ]; then
