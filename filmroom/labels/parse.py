@@ -166,7 +166,7 @@ def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) ->
             used.update(range(index, index + width))
             index += width
             continue
-        species = normalize_species(tokens[index], strict=keyed)
+        species = normalize_species(tokens[index], strict=keyed or len(tokens[index]) >= 3)
         if species:
             fields.put("species", species, words[index].confidence)
             used.add(index)
@@ -188,26 +188,43 @@ def _regions_and_views(words: tuple[Word, ...], fields: _Fields, patterns: Label
     return used
 
 
+def _split_at_comma(words: list[Word]) -> tuple[list[Word], list[Word], float] | None:
+    """Split "JONES, Mary" into ([JONES], [Mary]); a "." or ";" after a word may be a misread comma."""
+    for index, word in enumerate(words[:-1]):
+        if word.text.endswith(","):
+            return words[: index + 1], words[index + 1 :], 1.0
+    for index, word in enumerate(words[:-1]):
+        if word.text.endswith((".", ";")) and len(word.text) > 2:
+            return words[: index + 1], words[index + 1 :], 0.7
+    for index, word in enumerate(words[1:], start=1):
+        if word.text.startswith(",") and len(word.text) > 1:
+            return words[:index], [Word(word.text[1:], word.confidence), *words[index + 1 :]], 1.0
+    return None
+
+
 def _put_owner(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
-    text = " ".join(word.text for word in words)
-    if "," in text:
-        last_text, _, first_text = text.partition(",")
-        last_words = [w for w in words if _clean(w.text) and _clean(w.text) in last_text.split()]
-        first_tokens = first_text.split()
-        first_words = [w for w in words if _clean(w.text) in [_clean(t) for t in first_tokens]]
+    tokens = [w for w in words if _clean(w.text)]
+    split = _split_at_comma(tokens)
+    if split is not None:
+        last_words, first_words, comma_factor = split
+        factor *= comma_factor
+    elif len(tokens) >= 2 and tokens[0].text.isupper() and not tokens[1].text.isupper():
+        last_words, first_words = tokens[:1], tokens[1:2]  # "JONES Mary"
+    elif len(tokens) >= 2 and not tokens[0].text.isupper() and not tokens[-1].text.isupper():
+        last_words, first_words = tokens[-1:], tokens[:1]  # "Mary Jones"
+        factor *= 0.9
+    elif len(tokens) >= 2:
+        last_words, first_words = tokens[-1:], tokens[:1]  # "MARY JONES" or "JONES MARY": order unknown
+        factor *= 0.5
     else:
-        tokens = [w for w in words if _clean(w.text)]
-        if len(tokens) >= 2 and tokens[0].text.isupper() and not tokens[1].text.isupper():
-            last_words, first_words = tokens[:1], tokens[1:2]
-        elif len(tokens) >= 2:
-            last_words, first_words = tokens[-1:], tokens[:1]
-        else:
-            last_words, first_words = tokens, []
+        last_words, first_words = tokens, []
+    last_words = last_words[-2:]
     if last_words:
-        last = " ".join(_clean(w.text) for w in last_words)
-        fields.put("owner_last", last, _confidence(last_words) * factor * min(_name_factor(_clean(w.text)) for w in last_words))
+        last = " ".join(_clean(w.text).rstrip(".") for w in last_words)
+        fit = min(_name_factor(_clean(w.text).rstrip(".")) for w in last_words)
+        fields.put("owner_last", last, _confidence(last_words) * factor * fit)
     if first_words:
-        first = _clean(first_words[0].text)
+        first = _clean(first_words[0].text).rstrip(".")
         fields.put("owner_first", first, first_words[0].confidence * factor * _name_factor(first))
 
 
@@ -216,7 +233,7 @@ def _put_pet(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
     if not names:
         return
     pet = names[0]
-    token = _clean(pet.text)
+    token = _clean(pet.text).rstrip(".")
     fields.put("pet_name", token, pet.confidence * factor * _name_factor(token))
 
 
@@ -275,18 +292,25 @@ def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: Label
     """Parse "JONES, Fluffy" and "SMITH Bella" layouts: owner surname then pet name."""
     factor = 1.0 if keyed_pet else patterns.fit["unkeyed_name"]
     tokens = [w for w in words if _clean(w.text)]
-    text = " ".join(w.text for w in tokens)
-    if "," in text:
-        head, _, tail = text.partition(",")
-        count = len(head.split())
-        last_words, pet_words = tokens[:count], tokens[count:]
+    # A misread key ("Owner’", "Oumer:") ends in punctuation and is not part of the name.
+    if len(tokens) >= 3 and tokens[0].text[-1] in ":;'’`\"" and "," not in tokens[0].text:
+        tokens = tokens[1:]
+        factor *= 0.8
+    split = _split_at_comma(tokens)
+    if split is not None:
+        last_words, pet_words, comma_factor = split
+        factor *= comma_factor
     elif len(tokens) >= 2 and _clean(tokens[0].text).isupper() and not _clean(tokens[1].text).isupper():
         last_words, pet_words = tokens[:1], tokens[1:]
     else:
         return
+    if len(last_words) > 2:
+        factor *= 0.5
+        last_words = last_words[-2:]
     if last_words and pet_words:
-        last = " ".join(_clean(w.text) for w in last_words)
-        fields.put("owner_last", last, _confidence(last_words) * factor * min(_name_factor(_clean(w.text)) for w in last_words))
+        last = " ".join(_clean(w.text).rstrip(".") for w in last_words)
+        fit = min(_name_factor(_clean(w.text).rstrip(".")) for w in last_words)
+        fields.put("owner_last", last, _confidence(last_words) * factor * fit)
         _put_pet(tuple(pet_words[:1]), fields, factor)
 
 
