@@ -460,3 +460,19 @@ def _decision_reason(jacket: Jacket, result: MatchResult) -> str:
     if jacket.kind == "share_folder" and jacket.folder_reading is None:
         return "folder name names no patient: assign one in review.xlsx or leave it"
     return "no patient in the patient list matches: add the patient to the list or assign one in review.xlsx"
+
+
+def run_stages(migration: Migration) -> Summary:
+    """Run every stage in order without Prefect; the flow runs the same stages as tasks."""
+    try:
+        migration.prepare()
+        migration.identify(migration.discover())
+        migration.group()
+        migration.read_labels()
+        migration.match()
+        migration.build()
+        migration.drop_duplicates()
+        migration.load()
+        return migration.finish()
+    finally:
+        migration.close()
