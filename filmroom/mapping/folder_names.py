@@ -12,6 +12,9 @@ import yaml
 
 from filmroom.models import FieldValue, Reading
 
+# Reading.evidence key that makes the matcher also weigh owner and pet swapped.
+ORDER_UNCERTAIN = "owner_pet_order_uncertain"
+
 PATTERNS_FILE = Path(__file__).with_name("folder_patterns.yaml")
 
 _WORD = r"[^\W\d_][^\W\d_'’.-]*"
@@ -35,6 +38,7 @@ class FolderPattern:
     name: str
     regex: re.Pattern[str]
     confidence: float
+    order_uncertain: bool = False
 
 
 def _expand(template: str) -> str:
@@ -48,7 +52,12 @@ def _expand(template: str) -> str:
 def _patterns() -> tuple[tuple[FolderPattern, ...], frozenset[str]]:
     data = yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8"))
     patterns = tuple(
-        FolderPattern(entry["name"], re.compile(_expand(entry["regex"]), re.IGNORECASE), float(entry["confidence"]))
+        FolderPattern(
+            entry["name"],
+            re.compile(_expand(entry["regex"]), re.IGNORECASE),
+            float(entry["confidence"]),
+            bool(entry.get("order_uncertain", False)),
+        )
         for entry in data["patterns"]
     )
     return patterns, frozenset(str(w).casefold() for w in data["ignore_words"])
@@ -101,6 +110,8 @@ def reading_from_folder_name(name: str) -> Reading | None:
         if chart:
             fields["chart_number"] = FieldValue(chart, 0.95, "folder_name")
         evidence: dict[str, object] = {"folder_pattern": pattern.name}
+        if pattern.order_uncertain:
+            evidence[ORDER_UNCERTAIN] = True
         if "date" in groups:
             iso_date, year = _study_date(groups["date"])
             if iso_date:

@@ -8,11 +8,10 @@ import re
 import pydicom
 from pydicom.valuerep import PersonName
 
+from filmroom.mapping.folder_names import ORDER_UNCERTAIN
 from filmroom.matching.normalize import name_key
 from filmroom.models import FieldValue, Reading
 
-# Key of Reading.evidence telling the matcher to also try owner and pet swapped.
-ORDER_UNCERTAIN = "owner_pet_order_uncertain"
 
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.?){1,3}$")
 _NAME_CONFIDENCE = 0.85
@@ -108,13 +107,3 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
     mean = sum(v.confidence for v in fields.values()) / len(fields) if fields else 0.0
     return Reading(fields=fields, text=text, mean_confidence=mean, evidence=evidence)
 
-
-def swapped_owner_pet(reading: Reading) -> Reading:
-    """Return a copy of ``reading`` with owner surname and pet name exchanged."""
-    fields = dict(reading.fields)
-    owner, pet = fields.pop("owner_last", None), fields.pop("pet_name", None)
-    if pet:
-        fields["owner_last"] = pet
-    if owner:
-        fields["pet_name"] = owner
-    return Reading(fields=fields, text=reading.text, mean_confidence=reading.mean_confidence, evidence={})

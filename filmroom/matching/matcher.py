@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from filmroom.matching.blocking import CandidateIndex
 from filmroom.matching.comparisons import Level
-from filmroom.matching.dicom_identity import ORDER_UNCERTAIN, swapped_owner_pet
+from filmroom.mapping.folder_names import ORDER_UNCERTAIN
 from filmroom.matching.keys import PatientKeys, ReadingKeys
 from filmroom.matching.model import Evidence, estimate_u, weigh_candidate
 from filmroom.models import Candidate, Decision, MatchResult, Patient, Reading
@@ -49,6 +49,17 @@ def _method(evidence: Evidence) -> str:
     return "partial"
 
 
+def _swapped_owner_pet(reading: Reading) -> Reading:
+    """Return a copy of ``reading`` with owner surname and pet name exchanged."""
+    fields = dict(reading.fields)
+    owner, pet = fields.pop("owner_last", None), fields.pop("pet_name", None)
+    if pet:
+        fields["owner_last"] = pet
+    if owner:
+        fields["pet_name"] = owner
+    return Reading(fields=fields, text=reading.text, mean_confidence=reading.mean_confidence)
+
+
 class Matcher:
     """Score patients against readings with Fellegi-Sunter weights and decide auto or review."""
 
@@ -70,7 +81,7 @@ class Matcher:
         """
         hypotheses = [ReadingKeys.of(reading, study_date)]
         if reading.evidence.get(ORDER_UNCERTAIN):
-            hypotheses.append(ReadingKeys.of(swapped_owner_pet(reading), study_date))
+            hypotheses.append(ReadingKeys.of(_swapped_owner_pet(reading), study_date))
         positions: set[int] = set()
         for reading_keys in hypotheses:
             positions |= self.index.candidates(reading_keys)

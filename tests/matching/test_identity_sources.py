@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pydicom
 import pytest
 
 from filmroom.mapping.folder_names import reading_from_folder_name
+from filmroom.mapping.patient_columns import detect_columns
 from filmroom.matching.dicom_identity import reading_from_dicom
 from filmroom.matching.matcher import Matcher
 from filmroom.models import Decision, Patient
@@ -95,3 +98,33 @@ def test_dicom_owner_initials_split() -> None:
     assert reading.value("owner_first") == "I.I."
     assert reading.value("pet_name") == "Sharik"
 
+
+
+def test_folder_jones_fluffy_matches(patients: list[Patient], settings: MatchSettings) -> None:
+    reading = reading_from_folder_name("Jones, Fluffy 2011")
+    assert reading is not None
+    result = Matcher(patients, settings).match(reading)
+    assert result.candidates[0].patient_id == "J1"
+    assert result.decision is not Decision.UNMATCHED
+
+
+def test_folder_pet_first_words(patients: list[Patient], settings: MatchSettings) -> None:
+    reading = reading_from_folder_name("Nimbus Okafor")
+    assert reading is not None
+    result = Matcher(patients, settings).match(reading)
+    assert result.candidates[0].patient_id == "K1"
+
+
+@pytest.mark.shared_data
+def test_vendor_headers_detected(shared_data: Path, tmp_path: Path) -> None:
+    folder = shared_data / "pms_layouts"
+    expected = {
+        "legacy_pdf_report_keys_vetspire-import_header.csv": "legacy_pdf_report",
+        "vetdata_Patient_header.csv": "vetdata_patient",
+        "vetdata_iPatient_header.csv": "vetdata_ipatient",
+        "pattersonvetcloud_Patient_header.csv": "patterson_patient",
+        "premvet_animal_header.csv": "premvet_animal",
+    }
+    for name, layout in expected.items():
+        headers = (folder / name).read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert detect_columns(headers).layout == layout, name

@@ -106,3 +106,14 @@ def test_scores_in_unit_interval(matcher: Matcher, make_reading: Callable[..., R
     result = matcher.match(make_reading(owner_last="Jones", pet_name="Fluffy"))
     assert all(0.0 <= c.score <= 1.0 for c in result.candidates)
     assert len(result.candidates) <= 3
+
+
+def test_rare_pet_name_weighs_more(make_reading: Callable[..., Reading]) -> None:
+    patients = [Patient(str(i), "Bella", f"Owner{chr(65 + i % 26)}x{i}") for i in range(40)]
+    patients += [Patient("R1", "Quillon", "Stone"), Patient("C1", "Bella", "Stone")]
+    matcher = Matcher(patients, MatchSettings())
+    rare = matcher.match(make_reading(0.6, pet_name="Quillon", owner_last="Stone"))
+    common = matcher.match(make_reading(0.6, pet_name="Bella", owner_last="Stone"))
+    assert rare.candidates[0].patient_id == "R1"
+    assert common.candidates[0].patient_id == "C1"
+    assert rare.candidates[0].score > common.candidates[0].score
