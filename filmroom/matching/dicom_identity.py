@@ -50,7 +50,7 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
     PatientName (0010,0010) of an animal is "OwnerFamily^PetName" by the DICOM
     veterinary convention (PS3.3 C.7.1.1), but old systems also wrote "PET^OWNER".
     ResponsiblePerson (0010,2297) settles the order when present. Without it the
-    conventional order is assumed at lower confidence, and ``evidence`` tells the
+    conventional order is assumed at lower confidence, and a flag in ``evidence`` makes the
     matcher to weigh the swapped order too. PatientID becomes ``patient_id_legacy``,
     which the matcher compares with patient IDs as it does chart numbers.
     """
@@ -67,15 +67,17 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
         fields["owner_last"] = FieldValue(responsible_family, 0.9, "dicom")
         if (responsible.given_name or "").strip():
             fields["owner_first"] = FieldValue(responsible.given_name.strip(), 0.85, "dicom")
-        if given and name_key(given) == name_key(responsible_family) and name_key(family) != name_key(given):
+    if family and not given:
+        # A single component without "^" is most often the pet's name alone.
+        owner, pet = "", family
+        confidence = _NAME_CONFIDENCE if responsible_family else 0.5
+    elif responsible_family:
+        if name_key(given) == name_key(responsible_family) and name_key(family) != name_key(given):
             owner, pet = given, family
             evidence["patient_name_order"] = "pet^owner"
     elif family and given:
         confidence = _GUESSED_ORDER_CONFIDENCE
         evidence[ORDER_UNCERTAIN] = True
-    elif family and not given:
-        # A single component without "^" is most often the pet's name alone.
-        owner, pet, confidence = "", family, 0.5
 
     surname, initials = _split_family(owner)
     if surname and "owner_last" not in fields:

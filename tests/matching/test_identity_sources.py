@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pydicom
@@ -128,3 +130,18 @@ def test_vendor_headers_detected(shared_data: Path, tmp_path: Path) -> None:
     for name, layout in expected.items():
         headers = (folder / name).read_text(encoding="utf-8").splitlines()[0].split(",")
         assert detect_columns(headers).layout == layout, name
+
+
+@pytest.mark.shared_data
+def test_dicom_real_worklist_item(shared_data: Path, tmp_path: Path) -> None:
+    dump2dcm = shutil.which("dump2dcm")
+    if dump2dcm is None:
+        pytest.skip("dump2dcm from dcmtk is not installed")
+    target = tmp_path / "worklist.dcm"
+    source = shared_data / "pms_layouts" / "orthanc_vet-DX-worklist-orig.7705.dump"
+    subprocess.run([dump2dcm, str(source), str(target)], check=True, capture_output=True)
+    reading = reading_from_dicom(pydicom.dcmread(target, force=True))
+    assert reading.value("owner_last") == "ResponsiblePerson"
+    assert reading.value("pet_name") == "PatientName"
+    assert reading.value("patient_id_legacy") == "01234567"
+    assert reading.value("species") == "Dog"

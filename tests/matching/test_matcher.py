@@ -83,9 +83,9 @@ def test_chart_conflicts_with_names(matcher: Matcher, make_reading: Callable[...
 
 
 def test_low_confidence_counts_less(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
-    sure = matcher.match(make_reading(0.95, owner_last="Okafor", pet_name="Nimbus"))
-    unsure = matcher.match(make_reading(0.3, owner_last="Okafor", pet_name="Nimbus"))
-    assert unsure.candidates[0].score < sure.candidates[0].score
+    confident = matcher.match(make_reading(0.95, owner_last="Okafor", pet_name="Nimbus"))
+    doubtful = matcher.match(make_reading(0.3, owner_last="Okafor", pet_name="Nimbus"))
+    assert doubtful.candidates[0].score < confident.candidates[0].score
 
 
 def test_study_date_before_birth(make_reading: Callable[..., Reading]) -> None:
