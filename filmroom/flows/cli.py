@@ -89,5 +89,53 @@ def audit(
         raise typer.Exit(1)
 
 
+def _open_local_archive(archive: Path):
+    from filmroom.destinations.local import LocalArchive
+
+    if not (archive / "index.sqlite").is_file():
+        typer.echo(f"filmroom: {archive} is not a filmroom archive (no index.sqlite). Give the --archive folder.", err=True)
+        raise typer.Exit(2)
+    return LocalArchive(archive)
+
+
+@app.command()
+def find(
+    archive: Annotated[Path, typer.Option(help="Local archive folder.")] = Path("archive"),
+    owner: Annotated[Optional[str], typer.Option(help="Start of the owner's surname.")] = None,
+    pet: Annotated[Optional[str], typer.Option(help="Start of the pet's name.")] = None,
+    patient_id: Annotated[Optional[str], typer.Option("--id", help="Exact patient ID.")] = None,
+) -> None:
+    """List the patients in a local archive by owner, pet name or patient ID, with their image counts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with _open_local_archive(archive) as local:
+        rows = local.find_patients(owner=owner, pet=pet, patient_id=patient_id)
+    table = Table("Patient ID", "Owner", "Pet", "Species", "Studies", "Images")
+    for row in rows:
+        owner_name = ", ".join(str(p) for p in (row["owner_last"], row["owner_first"]) if p)
+        table.add_row(str(row["patient_id"]), owner_name, str(row["pet_name"]), str(row["species"] or ""),
+                      str(row["study_count"]), str(row["instance_count"]))
+    Console().print(table)
+    if not rows:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    patient_id: Annotated[str, typer.Argument(help="Patient ID whose images to copy.")],
+    to: Annotated[Path, typer.Option(help="Folder to write the copy to, e.g. a USB stick.")],
+    archive: Annotated[Path, typer.Option(help="Local archive folder.")] = Path("archive"),
+) -> None:
+    """Copy one patient's images with a DICOMDIR, so an owner or another clinic can open them."""
+    with _open_local_archive(archive) as local:
+        try:
+            dicomdir = local.export_patient(patient_id, to)
+        except KeyError:
+            typer.echo(f"filmroom: the archive {archive} holds no image for patient ID {patient_id!r}.", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"Wrote {dicomdir}")
+
+
 if __name__ == "__main__":
     app()
