@@ -76,6 +76,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader:
             precision, rows, columns, components = struct.unpack(">BHHB", segment[:6])
             factors = [segment[6 + 3 * i + 1] for i in range(components)]
             ids = tuple(segment[6 + 3 * i] for i in range(components))
+            # Writers may pad after the EOI marker with 00 or a single FF.
             tail = data.rstrip(b"\x00")
             return JpegHeader(
                 process=SOF_PROCESSES[marker],
@@ -87,7 +88,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader:
                 adobe_transform=adobe_transform,
                 has_jfif=has_jfif,
                 component_ids=ids,
-                end_of_image=tail.endswith(b"\xff\xd9"),
+                end_of_image=tail.endswith((b"\xff\xd9", b"\xff\xd9\xff")),
             )
         elif marker == 0xDA:
             break
@@ -98,7 +99,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader:
 def encapsulation_photometric(header: JpegHeader) -> str:
     """Return the PhotometricInterpretation of an encapsulated JPEG (DICOM PS3.5 section 8.2.1).
 
-    Three-component streams are YCbCr unless an Adobe APP14 marker says no colour
+    Three-component streams are YCbCr unless an Adobe APP14 marker states that no color
     transform was applied or the component IDs spell "RGB". Subsampled YCbCr is
     YBR_FULL_422, which is what DCMTK img2dcm writes for JFIF files.
     """

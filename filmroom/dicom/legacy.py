@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 # values in OriginalAttributesSequence with the IDENTITY_KEYWORDS it replaces.
 _OLD_IDENTITY_KEYWORDS = ("OtherPatientNames", "OtherPatientIDs", "OtherPatientIDsSequence", "IssuerOfPatientID")
 
-# SOP class UID prefixes of objects that carry no radiograph even when they hold
+# SOP class UID prefixes of objects that carry no radiograph even when they contain
 # Pixel Data (PS3.4 annex B.5): RT objects, SR, waveforms, encapsulated documents,
 # presentation states, raw data, spatial registration and segmentation.
 _NON_IMAGE_PREFIXES = (
@@ -80,7 +80,7 @@ _MAX_GZIP_BYTES = 2 * 1024**3
 
 @dataclass
 class DicomInspection:
-    """What a DICOM file holds, read without decoding its pixels."""
+    """Summary of a DICOM file, read without decoding its pixels."""
 
     is_image: bool
     skip_reason: str  # "" for images, e.g. "Basic Text SR Storage (not an image)"
@@ -199,8 +199,8 @@ def _read_bytes(path: Path, notes: list[str]) -> bytes:
     if not data:
         raise BadInputError(path, "file is empty (0 bytes); copy it again from the source")
     if data.startswith(b"\x1f\x8b"):
-        # A gzip-compressed DICOM file on a share: unpack in memory, as DICOM
-        # archives only accept the plain file.
+        # A gzip-compressed DICOM file on a share is unpacked in memory, because an
+        # archive stores the plain data set.
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
                 data = unpacked.read(_MAX_GZIP_BYTES + 1)
@@ -230,7 +230,7 @@ def _parse(path: Path, data: bytes, notes: list[str]) -> Dataset:
             return ds
     if first_error:
         raise BadInputError(path, first_error)
-    raise BadInputError(path, "not a DICOM file: no DICM marker and no recognisable data elements")
+    raise BadInputError(path, "not a DICOM file: no DICM marker and no recognizable data elements")
 
 
 def _read_dataset(path: Path, data: bytes) -> Dataset:
@@ -276,7 +276,7 @@ def _transfer_syntax(path: Path, ds: Dataset, notes: list[str]) -> UID:
         return native
     sniffed = _sniff_codec(_first_fragment(path, ds))
     if sniffed is None:
-        raise BadInputError(path, "compressed Pixel Data without a transfer syntax, and the codec is not recognisable")
+        raise BadInputError(path, "compressed Pixel Data without a transfer syntax, and the codec is not recognizable")
     notes.append(f"no transfer syntax in the file: {sniffed.name} detected from the pixel data")
     return sniffed
 
@@ -297,7 +297,7 @@ def _first_fragment(path: Path, ds: Dataset) -> bytes:
 
 def _sniff_codec(fragment: bytes) -> UID | None:
     if fragment.startswith(b"\xff\x4f\xff\x51"):
-        return JPEG2000  # a codestream does not say whether it is lossless
+        return JPEG2000  # a codestream does not state whether it is lossless
     if fragment.startswith(b"\xff\xd8"):
         try:
             header = read_jpeg_header(fragment)
@@ -343,7 +343,7 @@ def _check_image(path: Path, ds: Dataset, transfer_syntax: UID) -> None:
         fragments = list(generate_fragments(pixel_data)) if pixel_data[:4] == b"\xfe\xff\x00\xe0" else []
         # The first item is the Basic Offset Table; frames follow in later items.
         if len(fragments) < 2 or not any(fragments[1:]):
-            raise BadInputError(path, "compressed Pixel Data holds no fragments; the file is truncated")
+            raise BadInputError(path, "compressed Pixel Data contains no fragments; the file is truncated")
         # Encoders pad an odd-length frame with 00 or FF after the FFD9 marker.
         tail = fragments[-1].rstrip(b"\x00")
         if transfer_syntax in _MARKER_TERMINATED and not tail.endswith((b"\xff\xd9", b"\xff\xd9\xff")):

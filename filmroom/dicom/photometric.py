@@ -1,4 +1,4 @@
-"""Decide whether a greyscale scan shows a radiograph in negative (MONOCHROME1).
+"""Decide whether a grayscale scan shows a radiograph in negative (MONOCHROME1).
 
 The pixel values are never changed: an inverted-looking scan is stored as
 MONOCHROME1 so that viewers display it with bone bright and air dark.
@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 # A frame around the image, from 2 % to 10 % of each side inward. The outermost 2 %
-# often holds the scanner bed or film edge rather than the radiograph.
+# often shows the scanner bed or film edge rather than the radiograph.
 _FRAME_OUTER = 0.02
 _FRAME_INNER = 0.10
 
 
-def looks_inverted(grey: np.ndarray) -> bool:
-    """Return True when a greyscale radiograph scan shows air bright and bone dark.
+def looks_inverted(gray: np.ndarray) -> bool:
+    """Return True when a grayscale radiograph scan shows air bright and bone dark.
 
     Rule: on a positive radiograph the air around the animal is exposed film, so a
     large area sits at the dark end of the range. On a negative (a reflective scan
@@ -30,33 +30,37 @@ def looks_inverted(grey: np.ndarray) -> bool:
     but black air inside the field) as MONOCHROME2. Images that meet only part of
     the rule stay MONOCHROME2, because a wrong MONOCHROME1 inverts the display.
     """
-    if grey.ndim != 2 or min(grey.shape) < 20:
+    if gray.ndim != 2 or min(gray.shape) < 20:
         return False
 
-    # Subsample large scans: the decision uses percentiles only.
-    step = max(1, min(grey.shape) // 512)
-    sample = grey[::step, ::step].astype(np.float64)
-    low, high = np.percentile(sample, [0.5, 99.5])
+    # Subsample large scans to about 256 pixels on the short side: the rule uses
+    # shares and percentiles only. Thresholds are compared in raw pixel values.
+    step = max(1, min(gray.shape) // 256)
+    sample = gray[::step, ::step]
+    counts = np.bincount(sample.ravel(), minlength=1)
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    low = int(np.searchsorted(cumulative, total * 0.005, side="right"))
+    high = int(np.searchsorted(cumulative, total * 0.995, side="left"))
     span = high - low
     if span <= 0:
         return False
-    scaled = (sample - low) / span
 
-    rows, columns = scaled.shape
+    rows, columns = sample.shape
     top, bottom = int(rows * _FRAME_OUTER), int(rows * _FRAME_INNER)
     left, right = int(columns * _FRAME_OUTER), int(columns * _FRAME_INNER)
     frame = np.concatenate(
         [
-            scaled[top:bottom, left : columns - left].ravel(),
-            scaled[rows - bottom : rows - top, left : columns - left].ravel(),
-            scaled[bottom : rows - bottom, left:right].ravel(),
-            scaled[bottom : rows - bottom, columns - right : columns - left].ravel(),
+            sample[top:bottom, left : columns - left].ravel(),
+            sample[rows - bottom : rows - top, left : columns - left].ravel(),
+            sample[bottom : rows - bottom, left:right].ravel(),
+            sample[bottom : rows - bottom, columns - right : columns - left].ravel(),
         ]
     )
     if frame.size == 0:
         return False
 
-    frame_bright = float(np.median(frame)) >= 0.80
-    bright_share = float(np.mean(scaled >= 0.90))
-    dark_share = float(np.mean(scaled <= 0.05))
+    frame_bright = float(np.median(frame)) >= low + 0.80 * span
+    bright_share = float(counts[int(np.ceil(low + 0.90 * span)) :].sum()) / total
+    dark_share = float(counts[: int(low + 0.05 * span) + 1].sum()) / total
     return frame_bright and bright_share >= 0.25 and dark_share < 0.05

@@ -1,9 +1,9 @@
 """Load the pages of a source image file with their pixels at full bit depth.
 
 Pixel values are passed through as the file stores them, with three exceptions
-that every DICOM viewer needs: palette images are expanded to RGB, an alpha
-channel is flattened onto white, and an EXIF or TIFF orientation is applied by
-lossless transposition. 16-bit data is never reduced to 8 bits.
+that DICOM viewers need. Palette images are expanded to RGB. An alpha channel is
+flattened onto white. An EXIF or TIFF orientation is applied by lossless
+transposition. 16-bit data is never reduced to 8 bits.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ _TAG_DATETIME = 306
 _TAG_DATETIME_ORIGINAL = 36867
 _EXIF_IFD = 34665
 
+# Classic and BigTIFF headers, little and big endian.
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
 # Decoding more pixels than this is refused, so a corrupt header cannot exhaust memory.
 Image.MAX_IMAGE_PIXELS = 400_000_000
 
@@ -41,7 +44,7 @@ Image.MAX_IMAGE_PIXELS = 400_000_000
 class ImagePage:
     """One image of a source file, ready to be written as a DICOM object.
 
-    ``pixels`` is (rows, columns) for greyscale or (rows, columns, 3) for RGB, uint8
+    ``pixels`` is (rows, columns) for grayscale or (rows, columns, 3) for RGB, uint8
     or uint16. For a JPEG kept as is, ``jpeg_bytes`` is the original stream and
     ``pixels`` is decoded only when first read.
     """
@@ -107,21 +110,24 @@ def load_image_pages(path: Path) -> list[ImagePage]:
     Raises
     ------
     BadInputError
-        If the file is missing, empty, truncated, not an image, or holds samples
+        If the file is missing, empty, truncated, not an image, or contains samples
         that DICOM cannot store losslessly (floating point, negative integers).
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            signature = handle.read(8)
+            # tifffile reads TIFF from the path itself, which saves a copy of a large scan.
+            data = b"" if signature[:4] in _TIFF_SIGNATURES else signature + handle.read()
     except OSError as exc:
         raise BadInputError(path, f"cannot read the file ({exc.strerror}); check that it exists and is readable") from None
-    if not data:
+    if not signature:
         raise BadInputError(path, "file is empty (0 bytes); copy it again from the source")
 
-    if data.startswith(b"\xff\xd8\xff"):
+    if signature[:4] in _TIFF_SIGNATURES:
+        pages = _load_tiff(path)
+    elif data.startswith(b"\xff\xd8\xff"):
         pages = [_load_jpeg(path, data)]
-    elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        pages = _load_tiff(path, data)
     elif data.startswith(b"\x89PNG\r\n\x1a\n"):
         pages = [_load_with_opencv(path, data, "png")]
     elif data.startswith(b"BM"):
@@ -134,7 +140,7 @@ def load_image_pages(path: Path) -> list[ImagePage]:
 
 
 def decoded_pixels(ds: pydicom.Dataset) -> np.ndarray:
-    """Decode the Pixel Data of ``ds`` into an array, with colour converted to RGB.
+    """Decode the Pixel Data of ``ds`` into an array, with color converted to RGB.
 
     Raises
     ------
@@ -165,7 +171,11 @@ def _load_jpeg(path: Path, data: bytes) -> ImagePage:
             path, f"JPEG with {header.components} components (CMYK?) is not supported; export it as RGB"
         )
 
-    orientation, exif_datetime, dpi = _pillow_metadata(path, data)
+    if header.precision <= 8:
+        orientation, exif_datetime, dpi = _pillow_metadata(path, data)
+    else:
+        # Pillow 13 does not open 12-bit JPEG; such files come from medical systems without EXIF.
+        orientation, exif_datetime, dpi = None, None, None
     page_warnings: list[str] = []
     reason = ""
     if header.process not in ("baseline", "extended"):
@@ -224,7 +234,7 @@ def _load_with_opencv(path: Path, data: bytes, source_format: str) -> ImagePage:
     if decoded is None:
         raise BadInputError(path, f"cannot decode the {source_format.upper()} file; it may be truncated or corrupt")
     if decoded.ndim == 3:
-        # OpenCV orders colour channels BGR(A).
+        # OpenCV orders color channels BGR(A).
         channel_order = [2, 1, 0, 3][: decoded.shape[2]]
         decoded = decoded[:, :, channel_order]
     pixels = _apply_orientation(decoded, orientation)
@@ -247,7 +257,7 @@ def _load_with_pillow(path: Path, data: bytes) -> list[ImagePage]:
         except (OSError, ValueError) as exc:
             raise BadInputError(path, f"cannot decode page {index + 1}: {exc}") from None
         if pixels.dtype == bool:
-            # Bilevel: DICOM viewers need 8-bit grey, so 0/1 become 0/255.
+            # Bilevel: DICOM viewers need 8-bit gray, so 0/1 become 0/255.
             pixels = pixels.astype(np.uint8) * 255
         page = _page_from_array(
             path,
@@ -294,10 +304,10 @@ def _parse_exif_datetime(text: object) -> dt.datetime | None:
 # ---------------------------------------------------------------- TIFF
 
 
-def _load_tiff(path: Path, data: bytes) -> list[ImagePage]:
+def _load_tiff(path: Path) -> list[ImagePage]:
     pages = []
     try:
-        with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+        with tifffile.TiffFile(path) as tiff:
             images = [page for page in tiff.pages if not page.is_reduced]  # skip thumbnails
             for index, page in enumerate(images):
                 pages.append(_tiff_page(path, page, index))
@@ -306,7 +316,7 @@ def _load_tiff(path: Path, data: bytes) -> list[ImagePage]:
     except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, StructError) as exc:
         raise BadInputError(path, f"cannot read the TIFF file ({exc}); it may be truncated or corrupt") from None
     if not pages:
-        raise BadInputError(path, "TIFF file holds no image pages")
+        raise BadInputError(path, "TIFF file contains no image pages; check that the scan was saved completely")
     return pages
 
 
@@ -322,13 +332,13 @@ def _tiff_page(path: Path, page: tifffile.TiffPage, index: int) -> ImagePage:
     if photometric == tifffile.PHOTOMETRIC.PALETTE:
         colormap = page.colormap  # (3, 2**bits) uint16
         if colormap is None:
-            raise BadInputError(path, f"page {index + 1} is a palette image without a colour map")
+            raise BadInputError(path, f"page {index + 1} is a palette image without a color map")
         pixels = np.moveaxis(colormap[:, pixels], 0, -1)
-        # TIFF colour maps are 16-bit; an 8-bit palette is the high byte repeated.
+        # TIFF color maps are 16-bit; an 8-bit palette is the high byte repeated.
         if np.all(colormap % 257 == 0):
             pixels = (pixels // 257).astype(np.uint8)
     elif photometric == tifffile.PHOTOMETRIC.SEPARATED:
-        raise BadInputError(path, f"page {index + 1} is CMYK; export it as RGB or greyscale")
+        raise BadInputError(path, f"page {index + 1} is CMYK; export it as RGB or grayscale")
     elif pixels.ndim == 3 and page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and pixels.shape[0] <= 4:
         pixels = np.moveaxis(pixels, 0, -1)
 
@@ -350,7 +360,7 @@ def _tiff_page(path: Path, page: tifffile.TiffPage, index: int) -> ImagePage:
 
 
 def _tiff_dpi(page: tifffile.TiffPage) -> tuple[float, float] | None:
-    unit = page.tags.get(296)  # ResolutionUnit: 1 none, 2 inch, 3 centimetre
+    unit = page.tags.get(296)  # ResolutionUnit: 1 none, 2 inch, 3 centimeter
     x_tag, y_tag = page.tags.get(282), page.tags.get(283)
     if not x_tag or not y_tag:
         return None
@@ -389,12 +399,12 @@ def _apply_orientation(pixels: np.ndarray, orientation: int | None) -> np.ndarra
     return np.ascontiguousarray(transform(pixels))
 
 
-def _flatten_alpha(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Composite ``colour`` over white using ``alpha``; opaque pixels keep their exact values."""
-    maximum = np.iinfo(colour.dtype).max
-    weight = alpha.astype(np.uint64)[..., np.newaxis] if colour.ndim == 3 else alpha.astype(np.uint64)
-    blended = (colour.astype(np.uint64) * weight + maximum * (maximum - weight) + maximum // 2) // maximum
-    return blended.astype(colour.dtype)
+def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite ``color`` over white using ``alpha``; opaque pixels keep their exact values."""
+    maximum = np.iinfo(color.dtype).max
+    weight = alpha.astype(np.uint64)[..., np.newaxis] if color.ndim == 3 else alpha.astype(np.uint64)
+    blended = (color.astype(np.uint64) * weight + maximum * (maximum - weight) + maximum // 2) // maximum
+    return blended.astype(color.dtype)
 
 
 def _to_unsigned(path: Path, pixels: np.ndarray) -> np.ndarray:
@@ -424,21 +434,21 @@ def _page_from_array(
     jpeg_header: JpegHeader | None = None,
     declared_negative: bool = False,
 ) -> ImagePage:
-    """Normalise a decoded array to grey or RGB and choose its photometric interpretation."""
+    """Normalize a decoded array to gray or RGB and choose its photometric interpretation."""
     pixels = _to_unsigned(path, pixels)
     if pixels.size == 0:
         raise BadInputError(path, "image has no pixels (zero rows or columns)")
 
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
-    if pixels.ndim == 3 and pixels.shape[2] == 2:  # grey + alpha
+    if pixels.ndim == 3 and pixels.shape[2] == 2:  # gray + alpha
         pixels = _flatten_alpha(pixels[:, :, 0], pixels[:, :, 1])
     elif pixels.ndim == 3 and pixels.shape[2] == 4:  # RGBA
         pixels = _flatten_alpha(pixels[:, :, :3], pixels[:, :, 3])
     elif pixels.ndim != 2 and not (pixels.ndim == 3 and pixels.shape[2] == 3):
-        raise BadInputError(path, f"unsupported pixel array shape {pixels.shape}; expected grey, RGB or RGBA")
+        raise BadInputError(path, f"unsupported pixel array shape {pixels.shape}; expected gray, RGB or RGBA")
 
-    # RGB with three equal channels is grey: storing one channel loses nothing.
+    # RGB with three equal channels is gray: storing one channel loses nothing.
     if pixels.ndim == 3 and np.array_equal(pixels[:, :, 0], pixels[:, :, 1]) and np.array_equal(
         pixels[:, :, 0], pixels[:, :, 2]
     ):
@@ -466,7 +476,7 @@ def _page_from_array(
 
 
 def _bits_stored(pixels: np.ndarray) -> int:
-    """Return 8 for uint8, else the bits the largest value needs (at least 8)."""
+    """Return 8 for uint8, else the number of bits the maximum value needs, at least 8."""
     if pixels.dtype == np.uint8:
         return 8
     return max(8, int(pixels.max()).bit_length())

@@ -1,10 +1,10 @@
 """Build Secondary Capture Image objects (DICOM PS3.3 section A.8.1) from image pages.
 
-The SOP class is Secondary Capture Image Storage (1.2.840.10008.5.1.4.1.1.7). It
-accepts 8- and 16-bit greyscale and RGB in a single frame, every PACS and viewer
-displays it, and a multi-page source becomes several instances of one series.
-The multi-frame SC classes would need one object per page anyway to keep pages
-with different sizes, and have less viewer support.
+The SOP class is Secondary Capture Image Storage (1.2.840.10008.5.1.4.1.1.7).
+It takes 8- and 16-bit grayscale and RGB in a single frame, and it is the SC
+class that archives accept most often. A multi-page source becomes several
+instances of one series. The multi-frame SC classes would need one object per
+page anyway, because pages of one scan can differ in size.
 """
 
 from __future__ import annotations
@@ -46,15 +46,15 @@ PRIVATE_GROUP = 0x0009
 PRIVATE_STUDY_DATE_SOURCE = 0x01
 PRIVATE_SOURCE_FORMAT = 0x02
 
-# Defined terms for BodyPartExamined (PS3.16 CID 4031 and the veterinary terms of
-# CID 7483) that radiographs of animals use. Any other region is kept as free text
-# in SeriesDescription only.
+# BodyPartExamined defined terms (PS3.16 annex L) for regions that radiographs of
+# animals show. Any other region is kept as free text in SeriesDescription only.
+# NOTE: veterinary-only regions (stifle, carpus, hock) are left out until their
+# defined terms are checked against annex L.
 BODY_PART_TERMS = frozenset(
     {
         "ABDOMEN", "ANKLE", "ARM", "CHEST", "CLAVICLE", "CSPINE", "ELBOW", "EXTREMITY", "FOOT",
         "HAND", "HEAD", "HEART", "HIP", "JAW", "KNEE", "LEG", "LSPINE", "NECK", "PELVIS",
-        "SHOULDER", "SKULL", "SPINE", "SSPINE", "STIFLE", "TAIL", "THORAX", "TSPINE", "WRIST",
-        "CARPUS", "TARSUS", "HOCK", "PAW", "HOOF", "FETLOCK", "PASTERN", "TMJ", "TEETH",
+        "SHOULDER", "SKULL", "SPINE", "SSPINE", "THORAX", "TMJ", "TSPINE", "WRIST",
     }
 )
 
@@ -259,13 +259,13 @@ def _add_native_pixels(ds: Dataset, page: ImagePage, compression: Compression, w
 
     transfer_syntax = _TRANSFER_SYNTAXES[compression]
     if transfer_syntax != ExplicitVRLittleEndian:
-        # JPEG 2000 with RGB input would apply the reversible colour transform and change
+        # JPEG 2000 with RGB input would apply the reversible color transform and change
         # the photometric interpretation to YBR_RCT; plain RGB keeps decoding simple.
         kwargs = {"use_mct": False} if transfer_syntax == JPEG2000Lossless else {}
         try:
             ds.compress(transfer_syntax, pixels, generate_instance_uid=False, **kwargs)
         except RuntimeError as exc:
-            # openjpeg 2.5 uses 6 wavelet levels and rejects images under 32 pixels a side.
+            # pylibjpeg-openjpeg 2.6 encodes with 6 DWT resolutions and fails on very small images.
             logger.warning("%s encoding failed for SOP instance %s: %s", compression.value, ds.SOPInstanceUID, exc)
             warnings.append(f"{compression.value} encoding failed ({exc}): stored uncompressed")
             transfer_syntax = ExplicitVRLittleEndian

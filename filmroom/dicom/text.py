@@ -13,25 +13,25 @@ _MULTI_VALUE_VRS = {"AE", "CS", "DS", "IS", "LO", "PN", "SH"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def fit_text(value: str, vr: str, what: str, warnings: list[str]) -> str:
+def fit_text(value: str, vr: str, field_name: str, warnings: list[str]) -> str:
     """Return ``value`` cleaned for ``vr`` and cut to its maximum length.
 
     Control characters become spaces and, in VRs that allow several values, a
     backslash becomes "/". Every change is appended to ``warnings`` as a sentence
-    that names ``what`` (e.g. "owner name") but not the value, which may be a name.
+    that names ``field_name`` (e.g. "owner name") but not the value, which may be a name.
     """
     cleaned = _CONTROL.sub(" ", value).strip()
     if vr in _MULTI_VALUE_VRS and "\\" in cleaned:
         cleaned = cleaned.replace("\\", "/")
-        warnings.append(f"{what}: backslash replaced by '/' ({vr} uses it to separate values)")
+        warnings.append(f"{field_name}: backslash replaced by '/' ({vr} uses it to separate values)")
     limit = MAX_LENGTH[vr]
     if len(cleaned) > limit:
-        warnings.append(f"{what} truncated from {len(cleaned)} to {limit} characters ({vr})")
+        warnings.append(f"{field_name} truncated from {len(cleaned)} to {limit} characters ({vr})")
         cleaned = cleaned[:limit].rstrip()
     return cleaned
 
 
-def person_name(components: list[str], what: str, warnings: list[str]) -> str:
+def person_name(components: list[str], field_name: str, warnings: list[str]) -> str:
     """Join name components with "^" into a PN value, each component within 64 characters.
 
     "^" and "=" inside a component would start a new component or group, so they
@@ -42,7 +42,7 @@ def person_name(components: list[str], what: str, warnings: list[str]) -> str:
         text = component.replace("^", " ").replace("=", " ").strip()
         cleaned.append(text)
     joined = "^".join(cleaned).rstrip("^")
-    joined = fit_text(joined, "PN", what, warnings)
+    joined = fit_text(joined, "PN", field_name, warnings)
     return joined
 
 

@@ -50,13 +50,13 @@ def test_load_palette_expanded(tmp_path: Path) -> None:
     assert page.pixels[1, 0].tolist() == [70, 80, 90]
 
 
-def test_load_grey_rgb_stored_as_grey(tmp_path: Path, rng: np.random.Generator) -> None:
-    grey = rng.integers(0, 256, size=(20, 20), dtype=np.uint8)
-    path = tmp_path / "grey_rgb.png"
-    Image.fromarray(np.dstack([grey] * 3), "RGB").save(path)
+def test_load_gray_rgb_stored_as_gray(tmp_path: Path, rng: np.random.Generator) -> None:
+    gray = rng.integers(0, 256, size=(20, 20), dtype=np.uint8)
+    path = tmp_path / "gray_rgb.png"
+    Image.fromarray(np.dstack([gray] * 3), "RGB").save(path)
     (page,) = load_image_pages(path)
     assert page.pixels.ndim == 2
-    assert np.array_equal(page.pixels, grey)
+    assert np.array_equal(page.pixels, gray)
 
 
 def test_load_tiff_multipage(tmp_path: Path, rng: np.random.Generator) -> None:

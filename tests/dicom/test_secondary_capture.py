@@ -10,7 +10,7 @@ import pytest
 import tifffile
 from PIL import Image
 from pydicom.encaps import generate_frames
-from pydicom.uid import JPEGBaseline8Bit, SecondaryCaptureImageStorage
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, SecondaryCaptureImageStorage
 
 from filmroom.dicom.pixels import decoded_pixels, load_image_pages
 from filmroom.dicom.secondary_capture import PRIVATE_CREATOR, PRIVATE_GROUP, PRIVATE_STUDY_DATE_SOURCE
@@ -22,16 +22,16 @@ from filmroom.settings import Compression, PatientNameConvention
 def _write_source(kind: str, folder: Path, rng: np.random.Generator) -> Path:
     """Write a small source image of ``kind`` and return its path."""
     if kind == "png8":
-        path = folder / "grey8.png"
+        path = folder / "gray8.png"
         cv2.imwrite(str(path), rng.integers(0, 256, size=(66, 81), dtype=np.uint8))
     elif kind == "png16":
-        path = folder / "grey16.png"
+        path = folder / "gray16.png"
         cv2.imwrite(str(path), rng.integers(0, 65536, size=(66, 81), dtype=np.uint16))
     elif kind == "tif8":
-        path = folder / "grey8.tif"
+        path = folder / "gray8.tif"
         tifffile.imwrite(path, rng.integers(0, 256, size=(70, 58), dtype=np.uint8))
     elif kind == "tif16":
-        path = folder / "grey16.tif"
+        path = folder / "gray16.tif"
         tifffile.imwrite(path, rng.integers(0, 4096, size=(70, 58), dtype=np.uint16), resolution=(300, 300))
     elif kind == "tif_pages":
         path = folder / "pages.tif"
@@ -273,3 +273,19 @@ def test_dciodvfy_reports_errors(tmp_path: Path) -> None:
     path = tmp_path / "incomplete.dcm"
     ds.save_as(path, enforce_file_format=True)
     assert run_dciodvfy(path) != []
+
+
+@pytest.mark.shared_data
+def test_build_jpeg_extended_twelve_bit(shared_data: Path, tmp_path: Path, write_sc) -> None:
+    container = pydicom.dcmread(shared_data / "dicom" / "pydicom_testfiles" / "JPEG-lossy.dcm")
+    stream = next(generate_frames(container.PixelData, number_of_frames=1))
+    source = tmp_path / "twelve_bit.jpg"
+    source.write_bytes(stream)
+    page = load_image_pages(source)[0]
+    assert page.jpeg_bytes == stream
+    assert page.bits_stored == 12
+    path, back, _ = write_sc(page, conversion_type="DI")
+    assert back.file_meta.TransferSyntaxUID == JPEGExtended12Bit
+    assert back.BitsAllocated == 16
+    assert back.BitsStored == 12
+    assert run_dciodvfy(path) == []
