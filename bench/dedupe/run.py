@@ -26,6 +26,7 @@ from PIL import Image
 
 from bench.dedupe.corpus import Sample, build_samples
 from filmroom.dedupe.fingerprint import THUMBNAIL_SIZE, Fingerprint, fingerprint
+from filmroom.dedupe.confirm import MAX_ASPECT_CHANGE, aspect_change, match_thumbnails
 from filmroom.dedupe.hamming import pairs_within
 from filmroom.dedupe.index import MAX_PHASH_DISTANCE, DedupeItem, find_duplicates, quality_rank
 
@@ -118,6 +119,7 @@ def run_labelled(root: Path) -> None:
             f"{score['false_positives']} | {score['precision']:.2%} | {score['recall']:.2%} |"
         )
     print(f"items sent to review: {review}")
+    _print_closest_negatives(samples, prints)
     print("copies missed, by transform (ours):", dict(_recall_by_transform(ours, samples)))
     print("copies missed, by transform (baseline):", dict(_recall_by_transform(baseline, samples)))
     for sample in samples:
@@ -125,6 +127,23 @@ def run_labelled(root: Path) -> None:
         kept_identity = identity_of.get(verdict.duplicate_of or sample.key)
         if kept_identity != sample.identity or verdict.needs_review:
             print(f"  {sample.key} -> {verdict.duplicate_of} review={verdict.needs_review}: {verdict.evidence}")
+
+
+def _print_closest_negatives(samples: list[Sample], prints: list[Fingerprint]) -> None:
+    """Print how close different films came to confirmation, among pHash candidates."""
+    hashes = np.array([print_.phash for print_ in prints], dtype=np.uint64)
+    correlations = []
+    for i, j in pairs_within(hashes, MAX_PHASH_DISTANCE):
+        if samples[i].identity == samples[j].identity:
+            continue
+        if aspect_change(prints[i].shape, prints[j].shape) > MAX_ASPECT_CHANGE:
+            continue
+        match = match_thumbnails(prints[i].thumbnail, prints[j].thumbnail)
+        correlations.append((match.correlation, match.mirror_margin, samples[i].key, samples[j].key))
+    correlations.sort(reverse=True)
+    print(f"different-film pHash candidates with similar aspect ratio: {len(correlations)}")
+    for correlation, margin, first, second in correlations[:5]:
+        print(f"  correlation {correlation:.3f}, mirror margin {margin:+.3f}: {first} vs {second}")
 
 
 def _synthetic_fingerprints(count: int, planted: int, rng: np.random.Generator) -> list[Fingerprint]:
@@ -192,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=100_000, help="number of synthetic fingerprints; 0 skips")
     parser.add_argument("--skip-labelled", action="store_true", help="run only the scale run")
     arguments = parser.parse_args(argv)
-    if not arguments.skip_labelled:
-        run_labelled(arguments.data)
+    # The scale run goes first: peak RSS covers the whole process, and the
+    # labelled run's decoded images would otherwise dominate it.
     if arguments.scale:
         run_scale(arguments.scale)
+    if not arguments.skip_labelled:
+        run_labelled(arguments.data)
     return 0
 
 

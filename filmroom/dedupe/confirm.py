@@ -3,7 +3,7 @@
 Two equalized 32x32 thumbnails are compared by normalized cross-correlation after
 a small search over rotation, scale and shift, which covers rescans with a few
 degrees of skew and crops of up to about 5 %. The same search against the
-mirrored thumbnails tells a copy from a left-right (or top-bottom) flip.
+mirrored thumbnails separates a copy from a left-right (or top-bottom) flip.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fingerprints of decoded pixels: an exact digest, perceptual hashes and a thumbnail.
 
-A fingerprint holds everything duplicate detection needs, so the flow can drop the
+A fingerprint contains everything duplicate detection needs, so the flow can drop the
 pixels after fingerprinting and the ledger can store fingerprints as JSON.
 """
 
@@ -24,7 +24,7 @@ WINDOW_PERCENTILES = (0.5, 99.5)
 MIN_WINDOW_FRACTION = 1 / 8
 FLAT_TILE_STD = 3.0  # 8-bit levels; a tile of the 64x64 rendering below this is flat
 # Films with at least this fraction of flat tiles, or a rendering std below
-# UNIFORM_RENDER_STD, are near-blank: their hashes say nothing about content.
+# UNIFORM_RENDER_STD, are near-blank, so their hashes carry no information about content.
 UNIFORM_FLAT_FRACTION = 0.9
 UNIFORM_RENDER_STD = 8.0
 _SAMPLE_PIXELS = 1 << 20  # percentiles are estimated from at most this many pixels
@@ -130,7 +130,7 @@ def _full_scale(pixels: np.ndarray, grey: np.ndarray) -> tuple[float, int]:
     """Return the full-scale value range and bit depth that the pixel values span.
 
     Integer data wider than 8 bits often uses fewer bits (a 10-bit CR in uint16),
-    so the depth is the smallest of 8, 10, 12, 14 or 16 bits that holds the maximum.
+    so the depth is the smallest of 8, 10, 12, 14 or 16 bits that contains the maximum.
     """
     if pixels.dtype == np.uint8 or pixels.dtype == np.int8:
         return 255.0, 8
@@ -174,12 +174,20 @@ def _window(grey: np.ndarray, full_scale: float, photometric: str) -> np.ndarray
 
 
 def _equalized_thumbnail(rendered: np.ndarray) -> np.ndarray:
-    """Area-resize to 32x32 and equalize by rank, so only the order of values counts."""
+    """Area-resize to 32x32 and equalize by rank, so only the order of values counts.
+
+    Equal values share their average rank. Breaking ties by position would paint a
+    ramp over flat borders, and two unrelated films with flat borders would then
+    correlate.
+    """
     small = cv2.resize(
         rendered.astype(np.float32), (THUMBNAIL_SIZE, THUMBNAIL_SIZE), interpolation=cv2.INTER_AREA
     )
-    ranks = np.argsort(np.argsort(small.ravel(), kind="stable"), kind="stable")
-    equalized = np.rint(ranks * (255.0 / (ranks.size - 1))).astype(np.uint8)
+    _, inverse, counts = np.unique(small.ravel(), return_inverse=True, return_counts=True)
+    first_rank = np.cumsum(counts) - counts
+    average_rank = first_rank + (counts - 1) / 2.0
+    ranks = average_rank[inverse]
+    equalized = np.rint(ranks * (255.0 / max(ranks.size - 1, 1))).astype(np.uint8)
     return equalized.reshape(small.shape)
 
 

@@ -8,10 +8,12 @@ Rules, in order:
    they go to review. A byte-exact copy of a noisy blank film is an exact
    duplicate, because its noise pattern matches to the last bit.
 2. Pairs whose pHashes differ in at most MAX_PHASH_DISTANCE bits are candidates.
-   A candidate is a near duplicate only when its aligned thumbnails correlate by
-   at least ``confirm.MIN_CORRELATION`` and beat the mirrored thumbnails by
-   ``confirm.MIN_MIRROR_MARGIN``. A candidate pair with a near-uniform image is
-   never merged: both items go to review.
+   A candidate is a near duplicate only when the width/height ratios differ by
+   at most ``confirm.MAX_ASPECT_CHANGE``, the aligned thumbnails correlate by at
+   least ``confirm.MIN_CORRELATION``, and that correlation beats the mirrored
+   thumbnails by ``confirm.MIN_MIRROR_MARGIN``. A candidate pair with a
+   near-uniform image is never merged, and both items go to review, as do
+   possible mirrors.
 3. Groups are not transitive. Items are visited best first (see ``quality_rank``).
    Each item not yet claimed becomes a kept item and claims every candidate that
    it confirms directly, so every duplicate was compared with its own kept item.

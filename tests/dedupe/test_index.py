@@ -160,8 +160,8 @@ def _view(pixels: np.ndarray, quarter_turns: int) -> np.ndarray:
 
 
 def test_other_view_not_duplicate(kit, film) -> None:
-    # A second view of one animal shares texture and exposure but not layout; a
-    # quarter turn of the same film is the nearest stand-in with real pixels.
+    # A second view of one animal shares texture and exposure but not layout.
+    # A quarter turn of the same film is the nearest stand-in with real pixels.
     turned = _view(film.pixels, 1)
     squeezed = cv2.resize(turned, (film.pixels.shape[1], film.pixels.shape[0]), interpolation=cv2.INTER_AREA)
     verdicts = find_duplicates(
