@@ -25,7 +25,7 @@ UNIFORM_RANGE = 0.06  # p1..p99 spread, as a fraction of full scale, of an empty
 COLOURED_SATURATION = 60.0  # mean HSV saturation of a coloured separator sheet
 PAPER_LEVEL = 170  # grey level above which a pixel counts as paper
 DARK_LEVEL = 70
-SEPARATOR_GLYPH_HEIGHT = 0.08  # glyph height, as a fraction of page height, of a separator word
+SEPARATOR_GLYPH_HEIGHT = 0.045  # glyph height, as a fraction of the page's longer side, of a separator word
 # Sobel magnitude above which an edge counts as sharp. Printed and written text has
 # many sharp edges; radiographs measured 0.0003-0.008 of pixels, labels 0.06-0.25.
 SHARP_EDGE_LEVEL = 200.0
@@ -122,7 +122,7 @@ def measure_page(path: Path) -> dict[str, float | str]:
         "glyph_count": float(len(boxes)),
         "patch_bars": float(bars),
         "text_lines": float(line_count),
-        "glyph_height_fraction": round(glyph_height / grey8.shape[0], 4),
+        "glyph_height_fraction": round(glyph_height / max(grey8.shape), 4),
     }
 
 
@@ -146,13 +146,18 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
     if float(evidence["patch_bars"]) >= 2 and lines <= 2:
         return "separator", 0.8, "tall solid bars of a patch code"
 
+    if 1 <= lines <= 2 and glyph_height >= SEPARATOR_GLYPH_HEIGHT and paper >= 0.5 and sharp >= SHARP_EDGE_FRACTION / 4:
+        return "separator", 0.75, "few very large glyphs on a light page"
+
     if sharp >= SHARP_EDGE_FRACTION:
-        if lines <= 2 and glyph_height >= SEPARATOR_GLYPH_HEIGHT and paper >= 0.5:
-            return "separator", 0.75, "few very large glyphs on a light page"
         confidence = 0.95 if sharp >= 2 * SHARP_EDGE_FRACTION else 0.75
         return "label", confidence, "sharp text edges"
 
-    if float(evidence["entropy_bits"]) >= FILM_ENTROPY:
+    entropy = float(evidence["entropy_bits"])
+    if sharp >= SHARP_EDGE_FRACTION / 6 and entropy < FILM_ENTROPY and lines >= 1:
+        return "label", 0.6, "sparse text on paper"
+
+    if entropy >= FILM_ENTROPY:
         return "film", 0.9 if sharp < SHARP_EDGE_FRACTION / 2 else 0.7, "broad grey tones without sharp text edges"
     return "blank", 0.6, "few grey levels and no sharp edges"
 
