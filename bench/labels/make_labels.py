@@ -180,7 +180,7 @@ def make_one(rng: random.Random, index: int, out: Path) -> Truth:
     paper = (250, 250, 246)
     if rng.random() < 0.15:
         paper = rng.choice([(250, 240, 170), (245, 205, 215), (200, 225, 245)])
-        effects.append("coloured_paper")
+        effects.append("colored_paper")
     image = _render(rng, lines, font_path, style == "hand", paper)
     if rng.random() < 0.12:
         image = _stamp(rng, image)

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from filmroom.labels.images import load_image, shrink_to, to_grey, window_to_8bit
+from filmroom.labels.images import load_image, shrink_to, to_gray, window_to_8bit
 from filmroom.models import ScanClass
 
 logger = logging.getLogger(__name__)
@@ -22,41 +22,41 @@ ANALYSIS_SIDE = 1000  # pixels on the longer side of the copy that is measured
 # Thresholds on 8-bit analysis values, tuned on synthetic labels and films and on
 # public radiographs, sticker photos and Tesseract test pages.
 UNIFORM_RANGE = 0.06  # p1..p99 spread, as a fraction of full scale, of an empty page
-COLOURED_SATURATION = 60.0  # mean HSV saturation of a coloured separator sheet
-PAPER_LEVEL = 170  # grey level above which a pixel counts as paper
+COLORED_SATURATION = 60.0  # mean HSV saturation of a colored separator sheet
+PAPER_LEVEL = 170  # gray level above which a pixel counts as paper
 DARK_LEVEL = 70
 SEPARATOR_GLYPH_HEIGHT = 0.045  # glyph height, as a fraction of the page's longer side, of a separator word
 # Sobel magnitude above which an edge counts as sharp. Printed and written text has
 # many sharp edges; radiographs measured 0.0003-0.008 of pixels, labels 0.06-0.25.
 SHARP_EDGE_LEVEL = 200.0
 SHARP_EDGE_FRACTION = 0.02
-FILM_ENTROPY = 5.5  # bits; grey-level histogram entropy of radiographs measured 6.1-7.9
+FILM_ENTROPY = 5.5  # bits; gray-level histogram entropy of radiographs measured 6.1-7.9
 PATCH_BAR_HEIGHT = 0.25  # solid bars this tall (fraction of page height) are a patch code
 
 
-def _native_spread(grey: np.ndarray) -> float:
-    full_scale = 65535.0 if grey.dtype == np.uint16 else 255.0
-    low, high = np.percentile(grey, [1, 99])
+def _native_spread(gray: np.ndarray) -> float:
+    full_scale = 65535.0 if gray.dtype == np.uint16 else 255.0
+    low, high = np.percentile(gray, [1, 99])
     return float(high - low) / full_scale
 
 
-def _histogram_entropy(grey8: np.ndarray) -> float:
-    counts = np.bincount(grey8.ravel(), minlength=256).astype(np.float64)
-    probabilities = counts[counts > 0] / grey8.size
+def _histogram_entropy(gray8: np.ndarray) -> float:
+    counts = np.bincount(gray8.ravel(), minlength=256).astype(np.float64)
+    probabilities = counts[counts > 0] / gray8.size
     return float(-(probabilities * np.log2(probabilities)).sum())
 
 
-def _sharp_edge_fraction(grey8: np.ndarray) -> float:
-    gradient_x = cv2.Sobel(grey8, cv2.CV_32F, 1, 0)
-    gradient_y = cv2.Sobel(grey8, cv2.CV_32F, 0, 1)
+def _sharp_edge_fraction(gray8: np.ndarray) -> float:
+    gradient_x = cv2.Sobel(gray8, cv2.CV_32F, 1, 0)
+    gradient_y = cv2.Sobel(gray8, cv2.CV_32F, 0, 1)
     magnitude = cv2.magnitude(gradient_x, gradient_y)
     return float(np.count_nonzero(magnitude > SHARP_EDGE_LEVEL)) / magnitude.size
 
 
-def _glyph_boxes(grey8: np.ndarray) -> tuple[list[tuple[int, int, int, int]], int]:
+def _glyph_boxes(gray8: np.ndarray) -> tuple[list[tuple[int, int, int, int]], int]:
     """Return boxes of dark character-sized blobs, and the number of tall solid bars."""
-    height, width = grey8.shape
-    _, binary = cv2.threshold(grey8, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    height, width = gray8.shape
+    _, binary = cv2.threshold(gray8, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     boxes = []
     bars = 0
@@ -79,10 +79,10 @@ def _text_lines(boxes: list[tuple[int, int, int, int]]) -> tuple[int, float]:
         return 0, 0.0
     heights = np.array([box[3] for box in boxes], dtype=np.float32)
     median_height = float(np.median(heights))
-    centres = sorted(box[1] + box[3] / 2.0 for box in boxes)
+    centers = sorted(box[1] + box[3] / 2.0 for box in boxes)
     lines = 0
     run = 1
-    for previous, current in zip(centres, centres[1:]):
+    for previous, current in zip(centers, centers[1:]):
         if current - previous <= median_height * 0.5:
             run += 1
             continue
@@ -96,33 +96,33 @@ def measure_page(path: Path) -> dict[str, float | str]:
     """Measure the numbers that ``classify_page`` decides on."""
     loaded = load_image(path)
     pixels = shrink_to(loaded.pixels, ANALYSIS_SIDE)
-    grey_native = to_grey(pixels)
-    grey8 = window_to_8bit(grey_native) if loaded.bit_depth == 16 else grey_native
+    gray_native = to_gray(pixels)
+    gray8 = window_to_8bit(gray_native) if loaded.bit_depth == 16 else gray_native
 
     saturation = 0.0
     if pixels.ndim == 3:
-        colour8 = window_to_8bit(pixels) if loaded.bit_depth == 16 else pixels
-        saturation = float(cv2.cvtColor(colour8, cv2.COLOR_BGR2HSV)[:, :, 1].mean())
+        color8 = window_to_8bit(pixels) if loaded.bit_depth == 16 else pixels
+        saturation = float(cv2.cvtColor(color8, cv2.COLOR_BGR2HSV)[:, :, 1].mean())
 
-    boxes, bars = _glyph_boxes(grey8)
+    boxes, bars = _glyph_boxes(gray8)
     line_count, glyph_height = _text_lines(boxes)
-    total = float(grey8.size)
+    total = float(gray8.size)
     return {
         "bit_depth": float(loaded.bit_depth),
-        "native_spread": round(_native_spread(grey_native), 4),
-        "mean": round(float(grey8.mean()), 2),
-        "dark_fraction": round(float(np.count_nonzero(grey8 < DARK_LEVEL)) / total, 4),
-        "paper_fraction": round(float(np.count_nonzero(grey8 >= PAPER_LEVEL)) / total, 4),
+        "native_spread": round(_native_spread(gray_native), 4),
+        "mean": round(float(gray8.mean()), 2),
+        "dark_fraction": round(float(np.count_nonzero(gray8 < DARK_LEVEL)) / total, 4),
+        "paper_fraction": round(float(np.count_nonzero(gray8 >= PAPER_LEVEL)) / total, 4),
         "midtone_fraction": round(
-            float(np.count_nonzero((grey8 >= DARK_LEVEL) & (grey8 < PAPER_LEVEL))) / total, 4
+            float(np.count_nonzero((gray8 >= DARK_LEVEL) & (gray8 < PAPER_LEVEL))) / total, 4
         ),
         "saturation": round(saturation, 2),
-        "entropy_bits": round(_histogram_entropy(grey8), 3),
-        "sharp_edge_fraction": round(_sharp_edge_fraction(grey8), 4),
+        "entropy_bits": round(_histogram_entropy(gray8), 3),
+        "sharp_edge_fraction": round(_sharp_edge_fraction(gray8), 4),
         "glyph_count": float(len(boxes)),
         "patch_bars": float(bars),
         "text_lines": float(line_count),
-        "glyph_height_fraction": round(glyph_height / max(grey8.shape), 4),
+        "glyph_height_fraction": round(glyph_height / max(gray8.shape), 4),
     }
 
 
@@ -136,8 +136,8 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
     saturation = float(evidence["saturation"])
 
     if spread < UNIFORM_RANGE:
-        if saturation >= COLOURED_SATURATION:
-            return "separator", 0.9, "uniform coloured sheet"
+        if saturation >= COLORED_SATURATION:
+            return "separator", 0.9, "uniform colored sheet"
         return "blank", 0.95, "uniform page"
 
     if evidence["bit_depth"] == 16.0:
@@ -158,8 +158,8 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
         return "label", 0.6, "sparse text on paper"
 
     if entropy >= FILM_ENTROPY:
-        return "film", 0.9 if sharp < SHARP_EDGE_FRACTION / 2 else 0.7, "broad grey tones without sharp text edges"
-    return "blank", 0.6, "few grey levels and no sharp edges"
+        return "film", 0.9 if sharp < SHARP_EDGE_FRACTION / 2 else 0.7, "broad gray tones without sharp text edges"
+    return "blank", 0.6, "few gray levels and no sharp edges"
 
 
 def classify_page(path: Path) -> ScanClass:

@@ -38,7 +38,7 @@ _EXIF_TRANSFORMS: dict[int, tuple[int, bool]] = {
 class LoadedImage:
     """Stored pixels of one page with EXIF orientation applied.
 
-    ``pixels`` is greyscale (H, W) or BGR (H, W, 3) with the file's dtype (uint8 or
+    ``pixels`` is grayscale (H, W) or BGR (H, W, 3) with the file's dtype (uint8 or
     uint16). ``bit_depth`` is 8 or 16. ``exif_rotation`` is the clockwise turn that the
     EXIF Orientation tag asked for.
     """
@@ -127,7 +127,7 @@ def load_image(path: Path) -> LoadedImage:
     return LoadedImage(pixels=pixels, bit_depth=bit_depth, exif_rotation=degrees)
 
 
-def to_grey(pixels: np.ndarray) -> np.ndarray:
+def to_gray(pixels: np.ndarray) -> np.ndarray:
     """Return a single-channel view of the image, keeping the dtype."""
     if pixels.ndim == 2:
         return pixels

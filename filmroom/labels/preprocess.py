@@ -1,6 +1,6 @@
 """OpenCV preparation of a label image for Tesseract.
 
-Steps: pick the grey channel with the most text contrast (dropping red stamp ink),
+Steps: pick the gray channel with the most text contrast (dropping red stamp ink),
 find the label's quadrilateral and correct its perspective, deskew small angles,
 flatten the background and scale text to the height Tesseract reads best.
 """
@@ -27,15 +27,15 @@ MAX_LABEL_AREA = 0.92  # larger quadrilaterals are the scan border, not a label
 class Prepared:
     """A label image ready for OCR and how it was made."""
 
-    grey: np.ndarray  # 8-bit, text dark on light
-    colour: np.ndarray  # the same crop in colour (or grey), for the review crop
+    gray: np.ndarray  # 8-bit, text dark on light
+    color: np.ndarray  # the same crop in color (or gray), for the review crop
     steps: list[str] = field(default_factory=list)
     skew_degrees: float = 0.0
     scale: float = 1.0
 
 
 def remove_red_ink(bgr: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Paint strongly red pixels (stamp ink) with the local paper colour; return the image and whether any were found."""
+    """Paint strongly red pixels (stamp ink) with the local paper color; return the image and whether any were found."""
     blue, green, red = (channel.astype(np.int16) for channel in cv2.split(bgr))
     mask = ((red - np.maximum(green, blue)) > 60).astype(np.uint8)
     if mask.mean() < 0.002:
@@ -50,9 +50,9 @@ def remove_red_ink(bgr: np.ndarray) -> tuple[np.ndarray, bool]:
     return cleaned, True
 
 
-def _otsu_separation(grey: np.ndarray) -> float:
+def _otsu_separation(gray: np.ndarray) -> float:
     """Return Otsu's between-class variance divided by total variance (0..1)."""
-    small = cv2.resize(grey, (max(1, grey.shape[1] // 4), max(1, grey.shape[0] // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(gray, (max(1, gray.shape[1] // 4), max(1, gray.shape[0] // 4)), interpolation=cv2.INTER_AREA)
     threshold, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     values = small.astype(np.float32).ravel()
     total = values.var()
@@ -67,7 +67,7 @@ def _otsu_separation(grey: np.ndarray) -> float:
 
 
 def best_text_channel(bgr: np.ndarray) -> tuple[np.ndarray, str]:
-    """Return the grey channel (luma, red, green or blue) with the clearest text contrast."""
+    """Return the gray channel (luma, red, green or blue) with the clearest text contrast."""
     candidates = {"luma": cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)}
     saturation = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[:, :, 1].mean()
     if saturation < 25:
@@ -88,11 +88,11 @@ def _order_corners(points: np.ndarray) -> np.ndarray:
     )
 
 
-def find_label_quad(grey: np.ndarray) -> np.ndarray | None:
+def find_label_quad(gray: np.ndarray) -> np.ndarray | None:
     """Return the four corners of a bright label or sheet on a darker background, or None."""
-    height, width = grey.shape
+    height, width = gray.shape
     scale = 800.0 / max(height, width)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     scale = min(scale, 1.0)
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -126,24 +126,24 @@ def warp_quad(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return cv2.warpPerspective(image, matrix, (max(width, 1), max(height, 1)), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _ink_mask(grey: np.ndarray) -> np.ndarray:
-    return cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+def _ink_mask(gray: np.ndarray) -> np.ndarray:
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
 
 
-def estimate_skew(grey: np.ndarray) -> float:
+def estimate_skew(gray: np.ndarray) -> float:
     """Return the small rotation (degrees, counter-clockwise positive) that levels the text lines.
 
     Searches angles within +-10 degrees for the sharpest horizontal projection profile.
     """
-    scale = 600.0 / max(grey.shape)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    scale = 600.0 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     ink = _ink_mask(small)
     if np.count_nonzero(ink) < 50:
         return 0.0
-    centre = (small.shape[1] / 2.0, small.shape[0] / 2.0)
+    center = (small.shape[1] / 2.0, small.shape[0] / 2.0)
 
     def sharpness(angle: float) -> float:
-        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        matrix = cv2.getRotationMatrix2D(center, angle, 1.0)
         turned = cv2.warpAffine(ink, matrix, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
         profile = turned.sum(axis=1, dtype=np.float64)
         return float(np.square(np.diff(profile)).sum())
@@ -154,82 +154,82 @@ def estimate_skew(grey: np.ndarray) -> float:
 
 
 def rotate_small(image: np.ndarray, degrees: float) -> np.ndarray:
-    """Rotate by a small angle (counter-clockwise positive), filling corners with the edge colour."""
+    """Rotate by a small angle (counter-clockwise positive), filling corners with the edge color."""
     height, width = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), degrees, 1.0)
     return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
-def flatten_background(grey: np.ndarray) -> np.ndarray:
-    """Divide by a blurred background estimate, removing stains, shading and paper colour."""
-    size = max(31, (min(grey.shape) // 8) | 1)
+def flatten_background(gray: np.ndarray) -> np.ndarray:
+    """Divide by a blurred background estimate, removing stains, shading and paper color."""
+    size = max(31, (min(gray.shape) // 8) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size // 2 | 1, size // 2 | 1))
-    background = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, kernel)
+    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
     background = cv2.medianBlur(background, 5)
-    flat = cv2.divide(grey, background, scale=255)
+    flat = cv2.divide(gray, background, scale=255)
     return cv2.normalize(flat, None, 0, 255, cv2.NORM_MINMAX)
 
 
-def text_height(grey: np.ndarray) -> float:
+def text_height(gray: np.ndarray) -> float:
     """Return the median height of character-sized ink blobs, or 0 when none are found."""
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights = [
         stats[i, cv2.CC_STAT_HEIGHT]
         for i in range(1, count)
-        if 4 <= stats[i, cv2.CC_STAT_HEIGHT] <= grey.shape[0] * 0.4
+        if 4 <= stats[i, cv2.CC_STAT_HEIGHT] <= gray.shape[0] * 0.4
         and stats[i, cv2.CC_STAT_AREA] >= 8
         and 0.1 <= stats[i, cv2.CC_STAT_WIDTH] / stats[i, cv2.CC_STAT_HEIGHT] <= 3.0
     ]
     return float(np.percentile(heights, 75)) if len(heights) >= 3 else 0.0
 
 
-def binarize(grey: np.ndarray) -> np.ndarray:
+def binarize(gray: np.ndarray) -> np.ndarray:
     """Threshold adaptively (Gaussian-weighted local mean) for uneven or faded labels."""
-    block = max(15, (int(text_height(grey) * 1.5) | 1))
-    return cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 12)
+    block = max(15, (int(text_height(gray) * 1.5) | 1))
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 12)
 
 
 def prepare_label(pixels8: np.ndarray) -> Prepared:
     """Crop, level and clean a label photo or scan for OCR.
 
-    ``pixels8`` is an 8-bit grey or BGR image. The result keeps its upright orientation;
+    ``pixels8`` is an 8-bit gray or BGR image. The result keeps its upright orientation;
     90/180/270-degree turns are handled by the reader.
     """
     steps: list[str] = []
-    colour = pixels8
+    color = pixels8
     if pixels8.ndim == 3:
-        colour, had_red = remove_red_ink(pixels8)
+        color, had_red = remove_red_ink(pixels8)
         if had_red:
             steps.append("red_ink_removed")
-        grey, channel = best_text_channel(colour)
+        gray, channel = best_text_channel(color)
         steps.append(f"channel_{channel}")
     else:
-        grey = pixels8
+        gray = pixels8
 
-    corners = find_label_quad(grey)
+    corners = find_label_quad(gray)
     if corners is not None:
-        grey = warp_quad(grey, corners)
-        colour = warp_quad(colour, corners)
+        gray = warp_quad(gray, corners)
+        color = warp_quad(color, corners)
         steps.append("label_quad")
 
-    skew = estimate_skew(grey)
+    skew = estimate_skew(gray)
     if abs(skew) >= 0.3:
-        grey = rotate_small(grey, skew)
-        colour = rotate_small(colour, skew)
+        gray = rotate_small(gray, skew)
+        color = rotate_small(color, skew)
         steps.append("deskew")
 
-    grey = flatten_background(grey)
+    gray = flatten_background(gray)
     steps.append("background_flattened")
 
     scale = 1.0
-    height = text_height(grey)
+    height = text_height(gray)
     if 0 < height < TARGET_TEXT_HEIGHT * 0.75:
         scale = min(MAX_UPSCALE, TARGET_TEXT_HEIGHT / height)
     elif height > TARGET_TEXT_HEIGHT * 2.5:
         scale = TARGET_TEXT_HEIGHT * 1.5 / height
     if abs(scale - 1.0) > 0.1:
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interpolation)
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
         steps.append(f"scaled_{scale:.2f}")
-    return Prepared(grey=grey, colour=colour, steps=steps, skew_degrees=skew, scale=scale)
+    return Prepared(gray=gray, color=color, steps=steps, skew_degrees=skew, scale=scale)

@@ -66,19 +66,19 @@ class Attempt:
         return found >= 2 or (len(words) >= 5 and wordlike >= 0.85)
 
 
-def _attempt(grey: np.ndarray, rotation: int, preprocessing: str, settings: LabelSettings) -> Attempt:
-    ocr = run_ocr(rotate_clockwise(grey, rotation), settings)
+def _attempt(gray: np.ndarray, rotation: int, preprocessing: str, settings: LabelSettings) -> Attempt:
+    ocr = run_ocr(rotate_clockwise(gray, rotation), settings)
     return Attempt(rotation, preprocessing, ocr, parse_label_words(ocr.lines))
 
 
-def _line_direction(grey: np.ndarray) -> tuple[str, float]:
+def _line_direction(gray: np.ndarray) -> tuple[str, float]:
     """Return ("horizontal" or "vertical", vote ratio) for the direction of the text lines.
 
     Characters are smeared into word blobs with a square closing about half a
     character wide; word blobs are elongated along the line direction.
     """
-    scale = 700.0 / max(grey.shape)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    scale = 700.0 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     sizes = [
@@ -142,36 +142,36 @@ def _apply_codes(fields: dict[str, FieldValue], codes: list, evidence: dict[str,
         return
 
 
-def _write_crop(path: Path, colour: np.ndarray, crop_dir: Path) -> Path:
+def _write_crop(path: Path, color: np.ndarray, crop_dir: Path) -> Path:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     crop_dir.mkdir(parents=True, exist_ok=True)
     crop_path = crop_dir / f"{digest.hexdigest()}.png"
-    if not cv2.imwrite(str(crop_path), colour):
+    if not cv2.imwrite(str(crop_path), color):
         raise OSError(f"failed to write label crop {crop_path}")
     return crop_path
 
 
-def _choose(prepared_grey: np.ndarray, settings: LabelSettings, evidence: dict[str, object]) -> tuple[Attempt, float]:
+def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[str, object]) -> tuple[Attempt, float]:
     """Read in the likeliest orientation first and try others only when the reading is implausible."""
-    direction, strength = _line_direction(prepared_grey)
+    direction, strength = _line_direction(prepared_gray)
     evidence["line_direction"] = direction
     order = [0, 180, 90, 270] if direction == "horizontal" else [90, 270, 0, 180]
     attempts: dict[int, Attempt] = {}
 
-    first = _attempt(prepared_grey, order[0], "flattened", settings)
+    first = _attempt(prepared_gray, order[0], "flattened", settings)
     attempts[first.rotation] = first
     evidence["orientation_method"] = "upright_read" if order[0] == 0 else "line_direction"
 
     if not first.plausible:
-        osd = detect_orientation(rotate_clockwise(prepared_grey, order[0]), settings)
+        osd = detect_orientation(rotate_clockwise(prepared_gray, order[0]), settings)
         evidence["osd"] = "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
         if osd is not None and osd[1] >= OSD_MIN_CONFIDENCE:
             rotation = (order[0] + osd[0]) % 360
             if rotation not in attempts:
-                attempts[rotation] = _attempt(prepared_grey, rotation, "flattened", settings)
+                attempts[rotation] = _attempt(prepared_gray, rotation, "flattened", settings)
             evidence["orientation_method"] = "tesseract_osd"
         best = max(attempts.values(), key=lambda attempt: attempt.score)
         if not best.plausible:
@@ -179,7 +179,7 @@ def _choose(prepared_grey: np.ndarray, settings: LabelSettings, evidence: dict[s
             candidates = order[1:2] if strength >= 1.5 else order[1:]
             for rotation in candidates:
                 if rotation not in attempts:
-                    attempts[rotation] = _attempt(prepared_grey, rotation, "flattened", settings)
+                    attempts[rotation] = _attempt(prepared_gray, rotation, "flattened", settings)
             evidence["orientation_method"] = "best_of_reads"
 
     ranked = sorted(attempts.values(), key=lambda attempt: attempt.score, reverse=True)
@@ -187,7 +187,7 @@ def _choose(prepared_grey: np.ndarray, settings: LabelSettings, evidence: dict[s
     margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
 
     if not best.plausible:
-        binary = _attempt(binarize(prepared_grey), best.rotation, "adaptive_binarized", settings)
+        binary = _attempt(binarize(prepared_gray), best.rotation, "adaptive_binarized", settings)
         if binary.score > best.score:
             best = binary
     evidence["attempts"] = len(attempts) + (0 if best.preprocessing == "flattened" else 1)
@@ -220,7 +220,7 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
     evidence["preprocessing"] = prepared.steps
     evidence["skew_degrees"] = prepared.skew_degrees
 
-    best, margin = _choose(prepared.grey, settings, evidence)
+    best, margin = _choose(prepared.gray, settings, evidence)
     evidence["preprocessing"] = [*prepared.steps, best.preprocessing]
     evidence["orientation_margin"] = round(margin, 3)
 
@@ -229,7 +229,7 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
 
     crop_path = None
     if crop_dir is not None:
-        crop_path = _write_crop(path, rotate_clockwise(prepared.colour, best.rotation), Path(crop_dir))
+        crop_path = _write_crop(path, rotate_clockwise(prepared.color, best.rotation), Path(crop_dir))
 
     logger.debug(
         "Read label %s: %d fields, mean confidence %.2f, turned %d degrees",

@@ -40,14 +40,14 @@ class LabelPatterns:
     """Compiled label-parsing rules."""
 
     key_regex: re.Pattern[str]  # group "key" is the matched key text
-    key_fields: dict[str, str]  # normalised key text -> field name
+    key_fields: dict[str, str]  # normalized key text -> field name
     month_first: bool
     two_digit_year_pivot: int
     fit: dict[str, float]
     header_words: frozenset[str]
     header_regexes: tuple[re.Pattern[str], ...]
-    regions: dict[str, str]  # token -> normalised region
-    views: dict[str, str]  # token -> normalised view
+    regions: dict[str, str]  # token -> normalized region
+    views: dict[str, str]  # token -> normalized view
     chart_number_regex: re.Pattern[str]
     barcode_chart_regex: re.Pattern[str]
 

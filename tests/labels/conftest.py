@@ -69,7 +69,7 @@ def write_label(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def film_16bit(tmp_path: Path) -> Path:
-    """A 16-bit greyscale film-like TIFF whose values all lie above 255."""
+    """A 16-bit grayscale film-like TIFF whose values all lie above 255."""
     import tifffile
 
     rng = np.random.default_rng(11)

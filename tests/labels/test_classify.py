@@ -51,7 +51,7 @@ def test_classify_blank_page(tmp_path: Path) -> None:
     assert classify_page(path).kind == "blank"
 
 
-def test_classify_coloured_sheet_is_separator(tmp_path: Path) -> None:
+def test_classify_colored_sheet_is_separator(tmp_path: Path) -> None:
     pixels = np.zeros((700, 500, 3), np.uint8)
     pixels[:] = (250, 200, 40)
     path = tmp_path / "yellow.png"

@@ -21,8 +21,8 @@ def test_patterns_default_loads() -> None:
 
 def test_patterns_unknown_field_rejected() -> None:
     data = packaged()
-    data["keys"]["colour"] = ["colour"]
-    with pytest.raises(ConfigurationError, match="keys.colour"):
+    data["keys"]["color"] = ["color"]
+    with pytest.raises(ConfigurationError, match="keys.color"):
         parse_patterns(data)
 
 
