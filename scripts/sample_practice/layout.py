@@ -283,8 +283,9 @@ JACKETS: tuple[Jacket, ...] = (
         (Film("ddh3-full", TIFF12),),
         "archived",
         "01102",
-        "hand-lettered without a chart number; owner Baker with pet Bella is unique (01102, Baker Thomas), "
-        "although Baker and Bella each occur more than once",
+        "hand-lettered without a chart number, owner written as Tom; owner Baker with pet Bella is unique "
+        "(01102, Baker Thomas) although Baker and Bella each occur more than once; OCR of handwriting may "
+        "fail and send it to review",
     ),
     Jacket(
         "B04",
