@@ -62,14 +62,18 @@ def header_key(header: str) -> str:
 
 
 @functools.cache
-def _tables() -> tuple[dict[str, tuple[str, ...]], tuple[Layout, ...]]:
+def _tables() -> tuple[dict[str, tuple[str, ...]], tuple[Layout, ...], tuple[Layout, ...]]:
     data = yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8"))
     generic = {name: tuple(str(s) for s in synonyms) for name, synonyms in data["generic"].items()}
     layouts = tuple(
         Layout(name, tuple(entry["signature"]), dict(entry["columns"]))
         for name, entry in data["layouts"].items()
     )
-    return generic, layouts
+    client_layouts = tuple(
+        Layout(name, tuple(entry["signature"]), dict(entry["columns"]))
+        for name, entry in data["client_layouts"].items()
+    )
+    return generic, layouts, client_layouts
 
 
 def detect_columns(headers: Sequence[str]) -> ColumnMap:
@@ -79,7 +83,13 @@ def detect_columns(headers: Sequence[str]) -> ColumnMap:
     layout does not name fall back to the generic synonyms, tried in their listed order,
     so "Patient ID" is preferred over "Name" for the ID even when both are present.
     """
-    generic, layouts = _tables()
+    generic, layouts, _ = _tables()
+    return _map_columns(headers, layouts, generic)
+
+
+def _map_columns(
+    headers: Sequence[str], layouts: Sequence[Layout], generic: dict[str, tuple[str, ...]]
+) -> ColumnMap:
     by_key: dict[str, str] = {}
     for header in headers:
         by_key.setdefault(header_key(header), header)
@@ -105,6 +115,21 @@ def detect_columns(headers: Sequence[str]) -> ColumnMap:
                 used.add(header)
                 break
     return ColumnMap(layout_name, columns)
+
+
+def detect_client_columns(headers: Sequence[str]) -> ColumnMap | None:
+    """Map the columns of a client (owner) file, or return None when it is not one.
+
+    A client file has a client ID and an owner last name but no pet name column.
+    """
+    generic, _, client_layouts = _tables()
+    owner_fields = {name: generic[name] for name in ("client_id", "owner_last", "owner_first")}
+    columns = _map_columns(headers, client_layouts, owner_fields)
+    if columns.layout == "generic" and detect_columns(headers).columns.get("pet_name"):
+        return None
+    if "client_id" not in columns.columns or "owner_last" not in columns.columns:
+        return None
+    return columns
 
 
 def field_synonyms(field_name: str) -> tuple[str, ...]:

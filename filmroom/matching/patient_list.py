@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmroom.errors import ConfigurationError
-from filmroom.mapping.patient_columns import ColumnMap, detect_columns, field_synonyms
+from filmroom.mapping.patient_columns import ColumnMap, detect_client_columns, detect_columns, field_synonyms
 from filmroom.mapping.species import normalize_breed, normalize_species
 from filmroom.matching.patient_fields import (
     DateRule,
@@ -19,7 +19,7 @@ from filmroom.matching.patient_fields import (
     parse_sex,
     split_owner,
 )
-from filmroom.matching.table_reader import Table, read_table
+from filmroom.matching.table_reader import TABLE_SUFFIXES, Table, read_header, read_table
 from filmroom.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,48 @@ class PatientList:
     by_id: dict[str, Patient] = field(default_factory=dict)
 
 
+@dataclass
+class _Owners:
+    """Owner names by client ID, read from a client file beside the patient file."""
+
+    path: Path
+    by_client: dict[str, tuple[str, str]]
+
+
+def _find_client_file(path: Path) -> tuple[Path, ColumnMap] | None:
+    """Return the one client file beside ``path``; None when there is none or more than one."""
+    found = []
+    for sibling in sorted(path.parent.iterdir()):
+        if sibling == path or not sibling.is_file() or sibling.suffix.casefold() not in TABLE_SUFFIXES:
+            continue
+        columns = detect_client_columns(read_header(sibling))
+        if columns is not None:
+            found.append((sibling, columns))
+    if len(found) > 1:
+        logger.warning("Found %d client files beside %s; none is used", len(found), path.name)
+    return found[0] if len(found) == 1 else None
+
+
+def _load_owners(path: Path, columns: ColumnMap) -> _Owners | None:
+    """Read owners from a client file beside a patient file that has client IDs but no owner names."""
+    if "client_id" not in columns.columns or columns.missing_required() != ["owner_last"]:
+        return None
+    client_file = _find_client_file(path)
+    if client_file is None:
+        return None
+    client_path, client_columns = client_file
+    table = read_table(client_path)
+    positions = {name: table.headers.index(header) for name, header in client_columns.columns.items()}
+    owners: dict[str, tuple[str, str]] = {}
+    for row in table.rows:
+        client_id = row[positions["client_id"]]
+        if client_id and client_id not in owners:
+            first = row[positions["owner_first"]] if "owner_first" in positions else ""
+            owners[client_id] = (row[positions["owner_last"]], first)
+    logger.info("Read %d owners from client file %s", len(owners), client_path.name)
+    return _Owners(client_path, owners)
+
+
 def _require_columns(path: Path, table: Table, columns: ColumnMap) -> None:
     missing = columns.missing_required()
     if not missing:
@@ -55,7 +97,8 @@ def _require_columns(path: Path, table: Table, columns: ColumnMap) -> None:
     if columns.layout != "generic":
         hint = (
             f" The headers look like a {columns.layout} export, which keeps owners in a separate"
-            " client file: add the owner's last name to each patient row before importing."
+            " client file: put exactly one client export (client ID and last name columns) in the"
+            " same folder, or add the owner's last name to each patient row."
         )
     raise ConfigurationError(
         f"Patient list {path} is missing required columns: {needed}. Columns found: {found}.{hint}"
@@ -81,8 +124,11 @@ def _date_rule(path: Path, table: Table, columns: ColumnMap, date_format: str | 
 class _RowReader:
     """Turn one data row into a Patient, recording issues about its cells."""
 
-    def __init__(self, path: Path, table: Table, columns: ColumnMap, rule: DateRule) -> None:
+    def __init__(
+        self, path: Path, table: Table, columns: ColumnMap, rule: DateRule, owners: _Owners | None = None
+    ) -> None:
         self.path = path
+        self.owners = owners
         self.rule = rule
         self.index = {name: table.headers.index(header) for name, header in columns.columns.items()}
         self.columns = columns.columns
@@ -119,6 +165,14 @@ class _RowReader:
         if not owner_last and self.cell(row, "owner_full"):
             owner_last, split_first = split_owner(self.cell(row, "owner_full"))
             owner_first = owner_first or split_first
+        if not owner_last and self.owners is not None:
+            client_id = self.cell(row, "client_id")
+            owner_last, owner_first = self.owners.by_client.get(client_id, ("", ""))
+            if not owner_last:
+                self.issues.append(
+                    f"{self.where(line, 'client_id')}: client ID {client_id!r} not found in "
+                    f"{self.owners.path.name}; row loaded without an owner"
+                )
         if not patient_id:
             self.issues.append(f"{self.where(line, 'patient_id')}: patient ID is empty; row skipped")
             return None
@@ -166,7 +220,9 @@ def load_patient_list(path: Path, *, date_format: str | None = None) -> PatientL
     ----------
     path
         The export. CSV may be UTF-8 (with or without BOM) or Windows-1252, delimited by
-        comma, semicolon, tab or pipe.
+        comma, semicolon, tab or pipe. When the file has client IDs but no owner names
+        (VetData Patient.CSV, for one), owners come from the one client export in the
+        same folder.
     date_format
         strptime format of the file's dates, e.g. "%m/%d/%Y". Without it, the order of
         numeric dates is inferred only when some value decides it; ISO 8601 always works.
@@ -179,10 +235,12 @@ def load_patient_list(path: Path, *, date_format: str | None = None) -> PatientL
     path = Path(path)
     table = read_table(path)
     columns = detect_columns(table.headers)
-    _require_columns(path, table, columns)
+    owners = _load_owners(path, columns)
+    if owners is None:
+        _require_columns(path, table, columns)
     rule, issues = _date_rule(path, table, columns, date_format)
 
-    reader = _RowReader(path, table, columns, rule)
+    reader = _RowReader(path, table, columns, rule, owners)
     result = PatientList(layout=columns.layout)
     for data_row, row in enumerate(table.rows, start=1):
         patient = reader.patient(row, data_row)

@@ -129,3 +129,31 @@ def read_table(path: Path) -> Table:
     if path.suffix.casefold() in {".xlsx", ".xlsm"}:
         return read_xlsx_table(path)
     return read_csv_table(path)
+
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+_HEADER_BYTES = 65_536
+
+
+def read_header(path: Path) -> list[str]:
+    """Return the header row of a CSV or XLSX export without reading its data rows."""
+    if path.suffix.casefold() in {".xlsx", ".xlsm"}:
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (OSError, KeyError, ValueError):
+            return []
+        try:
+            first = next(workbook.worksheets[0].iter_rows(values_only=True), ())
+        finally:
+            workbook.close()
+        return [clean_text(v) for v in first]
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # The read may end inside a multi-byte character, or the file is Windows-1252.
+        text = head.decode("cp1252", errors="replace")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    if not first_line:
+        return []
+    return [clean_text(h) for h in next(csv.reader([first_line], delimiter=sniff_delimiter(first_line)))]

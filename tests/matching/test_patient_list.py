@@ -166,3 +166,23 @@ def test_death_date_bounds(tmp_path: Path) -> None:
     path.write_text("Patient ID,Last Name,Pet Name,DOB,DOD\n1,Smith,Bella,2010-01-02,2014-05-06\n", encoding="utf-8")
     patient = load_patient_list(path).patients[0]
     assert patient.death_date == dt.date(2014, 5, 6)
+
+
+def test_owners_joined_from_client_file(tmp_path: Path) -> None:
+    patients = tmp_path / "Patient.csv"
+    patients.write_text(
+        '"ClientAccountId","AccountId","FileNumber","Name","Species","GenderVal","DOB"\n'
+        '"C1","P1","1","Rex","Canine","MN","2012-03-25"\n'
+        '"C9","P2","2","Tom","Feline","F",""\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "Client.csv").write_text(
+        "AccountId,FileNumber,ClientTypeCode,Salutation,LastName,FirstName\nC1,1,,Mr,Stone,Carl\n",
+        encoding="utf-8",
+    )
+    result = load_patient_list(patients)
+    assert result.layout == "vetdata_patient"
+    assert result.by_id["P1"].owner_last == "Stone"
+    assert result.by_id["P1"].owner_first == "Carl"
+    assert result.by_id["P2"].owner_last == ""
+    assert "client ID 'C9' not found in Client.csv" in result.issues[0]
