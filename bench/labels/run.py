@@ -55,6 +55,7 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     seconds = {"read_label": 0.0, "tesseract": 0.0, "tesseract_default_threads": 0.0}
     rows = []
+    classified: dict[str, int] = defaultdict(int)
     for index, truth in enumerate(truths):
         path = root / "images" / truth["file"]
         if index % 2:
@@ -66,6 +67,7 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
             _time_plain(path, seconds)
 
         style = truth["style"]
+        classified[classify_page(path).kind] += 1
         row = {"file": truth["file"], "style": style, "orientation": reading.orientation, "wrong": []}
         for name in FIELDS:
             expected = truth["fields"].get(name)
@@ -88,6 +90,8 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
     lines = [
         f"Synthetic labels: {labels} ({sum(t['style'] == 'printed' for t in truths)} printed/typed, "
         f"{sum(t['style'] == 'hand' for t in truths)} hand-lettered)",
+        "",
+        "classify_page on the same images: " + ", ".join(f"{kind} {count}" for kind, count in sorted(classified.items())),
         "",
         "| style | field | labels | exact | confident-but-wrong | auto-accepted |",
         "|---|---|---:|---:|---:|---:|",

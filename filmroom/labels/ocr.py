@@ -44,9 +44,8 @@ class OcrResult:
 def _use_command(settings: LabelSettings) -> None:
     # pytesseract reads the binary path from a module attribute.
     pytesseract.pytesseract.tesseract_cmd = settings.tesseract_cmd or "tesseract"
-    # Tesseract's OpenMP threads compete with each other when labels are read in
-    # parallel; one thread per process was 2-3x faster on a loaded 2-core machine.
-    # An OMP_THREAD_LIMIT already set in the environment is kept.
+    # Tesseract's OpenMP threads oversubscribe the CPU when several labels are read in
+    # parallel, so each Tesseract process gets one thread unless OMP_THREAD_LIMIT is set.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 

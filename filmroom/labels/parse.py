@@ -58,8 +58,25 @@ def _is_header(words: list[Word], patterns: LabelPatterns) -> bool:
     return any(regex.search(text) for regex in patterns.header_regexes)
 
 
+GLUED_KEY = re.compile(r"^([A-Za-z][A-Za-z.\-]*#?[:#=])(\S+)$")
+
+
+def _unglue_keys(words: list[Word], patterns: LabelPatterns) -> list[Word]:
+    """Split a key glued to its value ("ID:004512") into two words with the same confidence."""
+    result = []
+    for word in words:
+        match = GLUED_KEY.match(word.text)
+        if match and normalize_key(match.group(1)) in patterns.key_fields:
+            result.append(Word(match.group(1), word.confidence))
+            result.append(Word(match.group(2), word.confidence))
+        else:
+            result.append(word)
+    return result
+
+
 def _split_keyed(words: list[Word], patterns: LabelPatterns) -> list[_Span]:
     """Split a line into segments at field keys such as "Owner:" or "Chart #"."""
+    words = _unglue_keys(words, patterns)
     text = ""
     starts: list[int] = []
     for word in words:
@@ -80,19 +97,7 @@ def _split_keyed(words: list[Word], patterns: LabelPatterns) -> list[_Span]:
         if segment:
             spans.append(_Span(current, segment))
         current = patterns.key_fields.get(normalize_key(key))
-        # A key glued to its value ("ID:004512") leaves the value inside the key's word.
         cursor = match.end()
-        glued = [w for w, s in zip(words, starts) if s < match.end() < s + len(w.text)]
-        if glued:
-            word = glued[0]
-            start = starts[words.index(word)]
-            rest = word.text[match.end() - start :]
-            spans.append(_Span(current, (Word(rest, word.confidence),)))
-            cursor = start + len(word.text) + 1
-            spans[-1] = _Span(current, spans[-1].words + word_range(cursor, len(text) + 1))
-            current = None
-            cursor = len(text) + 1
-            break
     tail = word_range(cursor, len(text) + 1)
     if tail:
         spans.append(_Span(current, tail))
@@ -100,7 +105,7 @@ def _split_keyed(words: list[Word], patterns: LabelPatterns) -> list[_Span]:
 
 
 class _Fields:
-    """Collects field values, keeping the most confident one per field."""
+    """Field values read so far, keeping the most confident value per field."""
 
     def __init__(self) -> None:
         self.values: dict[str, FieldValue] = {}

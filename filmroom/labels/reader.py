@@ -19,7 +19,7 @@ import numpy as np
 from filmroom.labels.barcodes import decode_codes
 from filmroom.labels.images import load_image, rotate_clockwise, window_to_8bit
 from filmroom.labels.ocr import OcrResult, check_ocr_available, detect_orientation, run_ocr
-from filmroom.labels.parse import Word, parse_label_text, parse_label_words
+from filmroom.labels.parse import parse_label_text, parse_label_words
 from filmroom.labels.preprocess import binarize, prepare_label
 from filmroom.mapping.label_patterns import default_patterns
 from filmroom.models import FieldValue, Reading
@@ -109,9 +109,9 @@ def _line_direction(gray: np.ndarray) -> tuple[str, float]:
 def _calibrate(fields: dict[str, FieldValue], attempt: Attempt, margin: float) -> dict[str, FieldValue]:
     """Lower field confidences when the whole reading is doubtful.
 
-    A field is only as trustworthy as the reading it came from: a label whose words
-    Tesseract read with low confidence (hand lettering, heavy blur) caps every field at
-    that mean, and an orientation chosen by a small score margin lowers them further.
+    A field is only as trustworthy as the reading it came from. When Tesseract's mean
+    word confidence is low (hand lettering, heavy blur), every field is capped just
+    below that mean. An orientation chosen by a small score margin caps them at 0.7.
     """
     mean = attempt.ocr.mean_confidence
     cap = 1.0
@@ -186,11 +186,13 @@ def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[s
     best = ranked[0]
     margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
 
+    ocr_runs = len(attempts)
     if not best.plausible:
         binary = _attempt(binarize(prepared_gray), best.rotation, "adaptive_binarized", settings)
+        ocr_runs += 1
         if binary.score > best.score:
             best = binary
-    evidence["attempts"] = len(attempts) + (0 if best.preprocessing == "flattened" else 1)
+    evidence["ocr_runs"] = ocr_runs
     evidence["orientation_scores"] = {str(a.rotation): round(a.score, 3) for a in ranked}
     return best, margin
 

@@ -126,3 +126,10 @@ def test_parse_views_and_regions() -> None:
 
 def test_parse_empty_input() -> None:
     assert parse_label_text([]) == {}
+
+
+def test_parse_glued_keys() -> None:
+    fields = parse("Pet:Rex Chart:123456 Date:3-14-2009")
+    assert fields["pet_name"].value == "Rex"
+    assert fields["chart_number"].value == "123456"
+    assert fields["study_date"].value == "2009-03-14"

@@ -61,7 +61,7 @@ def test_read_phone_photo_exif_6(render: Callable[..., Image.Image], tmp_path: P
     target = np.float32([[230, 180], [width + 170, 210], [width + 190, height + 230], [200, height + 200]])
     matrix = cv2.getPerspectiveTransform(source, target)
     photo = cv2.warpPerspective(label, matrix, (desk.shape[1], desk.shape[0]), dst=desk, borderMode=cv2.BORDER_TRANSPARENT)
-    # Stored sideways: Orientation 6 tells viewers to turn it 90 degrees clockwise.
+    # Stored sideways: Orientation 6 means viewers turn it 90 degrees clockwise.
     stored = np.ascontiguousarray(np.rot90(photo, k=1))
     exif = Image.Exif()
     exif[EXIF_ORIENTATION_TAG] = 6
