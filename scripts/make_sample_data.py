@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import shutil
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,16 +52,15 @@ def default_shared_data() -> Path:
 
 @dataclass
 class Generator:
-    """Writes one sample practice into ``out`` and collects its EXPECTED.csv rows."""
+    """Writer of one sample practice into ``out``, collecting its EXPECTED.csv rows."""
 
     out: Path
     sources: radiographs.SourceImages
     rows: list[ExpectedRow] = field(default_factory=list)
 
     def rng(self, key: str) -> np.random.Generator:
-        """Return a generator seeded from SEED and ``key``, so each file's randomness is independent."""
-        digest = sum((i + 1) * ord(ch) for i, ch in enumerate(key))
-        return np.random.default_rng([SEED, digest, len(key)])
+        """Return a generator seeded from SEED and ``key`` alone, so reruns repeat every choice."""
+        return np.random.default_rng([SEED, zlib.crc32(key.encode("utf-8"))])
 
     def add_row(self, relative: str, kind: str, jacket: str, status: str, patient_id: str, note: str) -> None:
         self.rows.append(ExpectedRow(relative, kind, jacket, status, patient_id, note))
@@ -124,7 +123,7 @@ class Generator:
                 radiographs.write_share_export(pixels, path, rng)
             elif item.maker == "dicom":
                 pixels = self.sources.crop(item.source)
-                dicom_files.write_legacy_dicom(pixels, path, item.dicom, rng)
+                dicom_files.write_legacy_dicom(pixels, path, item.dicom)
             elif item.maker == "export_of_dicom":
                 pixels = self.sources.crop(item.source)
                 radiographs.write_share_export(pixels, path, rng, from_dicom=True)
@@ -135,7 +134,7 @@ class Generator:
                 radiographs.write_truncated_jpeg(pixels, path)
             elif item.maker == "truncated_dicom":
                 pixels = self.sources.crop(item.source)
-                dicom_files.write_truncated_dicom(pixels, path, item.dicom, rng)
+                dicom_files.write_truncated_dicom(pixels, path, item.dicom)
             elif item.maker == "empty":
                 path.write_bytes(b"")
             elif item.maker == "text":

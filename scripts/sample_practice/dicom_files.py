@@ -99,14 +99,14 @@ def dicom_bytes(pixels: np.ndarray, identity: DicomIdentity) -> bytes:
     return buffer.getvalue()
 
 
-def write_legacy_dicom(pixels: np.ndarray, path: Path, identity: DicomIdentity | None, rng: np.random.Generator) -> None:
-    """Write one legacy DR file; ``rng`` is unused because the file depends on its identity only."""
+def write_legacy_dicom(pixels: np.ndarray, path: Path, identity: DicomIdentity | None) -> None:
+    """Write one file of the invented legacy DR system."""
     if identity is None:
         raise ValueError(f"share item {path} needs a DicomIdentity")
     path.write_bytes(dicom_bytes(pixels, identity))
 
 
-def write_truncated_dicom(pixels: np.ndarray, path: Path, identity: DicomIdentity | None, rng: np.random.Generator) -> None:
+def write_truncated_dicom(pixels: np.ndarray, path: Path, identity: DicomIdentity | None) -> None:
     """Write a legacy DR file cut off halfway through its Pixel Data."""
     if identity is None:
         raise ValueError(f"share item {path} needs a DicomIdentity")

@@ -187,7 +187,7 @@ def save_label(image: Image.Image, path: Path, style: str, rng: np.random.Genera
         exif[EXIF_ORIENTATION] = ROTATE_90_CW_TO_DISPLAY
         stored.save(path, format="JPEG", quality=JPEG_QUALITY_PHOTO, exif=exif.tobytes())
         return
-    # Typed and scrawled labels, and every page of the batch scanner, are scanned in grey.
+    # Typed and scrawled labels, and every page of the batch scanner, are scanned in gray.
     if style in ("typed", "scrawl") or suffix in (".tif", ".tiff"):
         image = image.convert("L")
     if suffix == ".png":

@@ -21,9 +21,9 @@ LABEL_STATUS_WHEN_MATCHED = "archived"
 
 @dataclass(frozen=True)
 class ScanSettings:
-    """How a film scanner writes one film.
+    """Settings of the film scanner for one film.
 
-    ``encoding`` is ``tiff16`` (16-bit greyscale TIFF, zlib), ``tiff8``, ``png8`` or
+    ``encoding`` is ``tiff16`` (16-bit grayscale TIFF, zlib), ``tiff8``, ``png8`` or
     ``jpeg8``. ``bits`` is the scanner's depth inside the 16-bit container, and
     ``brightness`` shifts the scanner's exposure (1.0 is neutral).
     """

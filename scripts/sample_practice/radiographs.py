@@ -1,7 +1,7 @@
 """Real radiograph pixels for the sample practice, cropped and written as film scans or exports.
 
 Every film pixel comes from a real radiograph. Film scans map the source to a
-film-scanner range (12 or 14 significant bits inside a 16-bit container); share
+film-scanner range, with 12 or 14 significant bits inside a 16-bit container. Share
 exports are 8-bit JPEG, TIFF, BMP or PNG files as an old viewer would write them.
 """
 
@@ -40,7 +40,7 @@ SOURCE_FILES = {
 
 
 def _grid_crops() -> dict[str, tuple[str, tuple[float, float, float, float]]]:
-    """Return 16 crops of RG1 on a 4 x 4 grid; neighbours are shifted by 54% of a crop's width."""
+    """Return 16 crops of RG1 on a 4 x 4 grid; neighbors are shifted by 54% of a crop's width."""
     size = 0.38
     starts = (0.0, 0.207, 0.413, 0.62)
     crops = {}
@@ -90,8 +90,8 @@ def _read_dicom_source(path: Path) -> np.ndarray:
 def _read_image_source(path: Path) -> np.ndarray:
     """Read an 8-bit radiograph as floats in [0, 1]."""
     with Image.open(path) as image:
-        grey = np.asarray(image.convert("L"), dtype=np.float32)
-    return grey / 255.0
+        gray = np.asarray(image.convert("L"), dtype=np.float32)
+    return gray / 255.0
 
 
 @dataclass
@@ -99,7 +99,7 @@ class SourceImages:
     """The real radiographs, decoded once, keyed as in SOURCE_FILES."""
 
     images: dict[str, np.ndarray]
-    levels: dict[str, int]  # grey levels of the source: 0 for the CR images, 256 for 8-bit files
+    levels: dict[str, int]  # gray levels of the source: 0 for the CR images, 256 for 8-bit files
 
     @classmethod
     def load(cls, shared_data: Path) -> SourceImages:
@@ -119,7 +119,7 @@ class SourceImages:
         return cls(images, levels)
 
     def source_levels(self, crop_key: str) -> int:
-        """Return the grey levels of the source behind ``crop_key`` (0: more than 8 bits)."""
+        """Return the gray levels of the source behind ``crop_key`` (0: more than 8 bits)."""
         return self.levels[CROPS[crop_key][0]]
 
     def crop(self, crop_key: str) -> np.ndarray:
@@ -145,7 +145,7 @@ def resize_long_side(pixels: np.ndarray, long_side: int) -> np.ndarray:
 def to_scanner_values(pixels: np.ndarray, bits: int, brightness: float = 1.0, levels: int = 0) -> np.ndarray:
     """Map [0, 1] to a film scanner's range: ``bits`` significant bits, 3% margin at each end.
 
-    With ``levels`` (256 for an 8-bit source) the output keeps only that many grey
+    With ``levels`` (256 for an 8-bit source) the output keeps only that many gray
     levels, so an 8-bit source does not gain invented in-between values.
     """
     full_scale = (1 << bits) - 1
@@ -194,7 +194,7 @@ def write_film_scan(
 
 
 def export_pixels(pixels: np.ndarray, long_side: int = SHARE_LONG_SIDE) -> np.ndarray:
-    """Return the 12-bit image that share exports and legacy DICOM files of one crop share."""
+    """Return the 12-bit image of one crop, as both share exports and legacy DICOM files store it."""
     return to_scanner_values(resize_long_side(pixels, long_side), 12)
 
 

@@ -29,7 +29,7 @@ def read_patients(sample_root: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def load_grey(path: Path) -> np.ndarray:
+def load_gray(path: Path) -> np.ndarray:
     """Read any sample image as a float array, whatever its format."""
     if path.suffix.lower() in (".tif", ".tiff"):
         return tifffile.imread(path).astype(np.float64)
@@ -44,7 +44,7 @@ def load_grey(path: Path) -> np.ndarray:
 
 def perceptual_hash(path: Path) -> imagehash.ImageHash:
     """Return the pHash of an image after windowing it to 8 bits (imagehash clips 16-bit input)."""
-    pixels = load_grey(path)
+    pixels = load_gray(path)
     low, high = np.percentile(pixels, (1, 99))
     scaled = np.clip((pixels - low) / (high - low), 0.0, 1.0)
     return imagehash.phash(Image.fromarray((scaled * 255).astype(np.uint8)))
