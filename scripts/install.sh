@@ -37,18 +37,14 @@ else
     # A policy-rc.d that exits 101 stops invoke-rc.d from starting the services that
     # packages ship, because filmroom's tests start their own Orthanc on free ports.
     policy=/usr/sbin/policy-rc.d
-    added_policy=0
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
         "${SUDO[@]}" chmod 755 "$policy"
-        added_policy=1
+        trap '"${SUDO[@]}" rm -f "$policy"' EXIT
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -qq
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    if [ "$added_policy" -eq 1 ]; then
-        "${SUDO[@]}" rm -f "$policy"
-    fi
 fi
 
 # The orthanc package runs a system service on ports 4242 and 8042, which the tests need
