@@ -32,8 +32,8 @@ IDENTITY_KEYWORDS = (
 def patient_attributes(patient: Patient, settings: DicomSettings) -> tuple[Dataset, list[str]]:
     """Build the patient identity attributes of ``patient`` and the warnings about them.
 
-    PatientName is "OwnerSurname^PetName" (the veterinary form of PS3.5 section
-    6.2.1.1) or the pet name alone, per ``settings.patient_name_convention``.
+    PatientName is "OwnerSurname^PetName" (the veterinary form that PS3.5 section
+    6.2.1 shows) or the pet name alone, per ``settings.patient_name_convention``.
     """
     warnings: list[str] = []
     ds = Dataset()

@@ -247,6 +247,8 @@ def _load_with_pillow(path: Path, data: bytes) -> list[ImagePage]:
     except (UnidentifiedImageError, OSError) as exc:
         raise BadInputError(path, f"not an image file Pillow can read ({exc})") from None
 
+    if image.mode in ("CMYK", "F", "YCbCr", "LAB", "HSV"):
+        raise BadInputError(path, f"{image.format} image in mode {image.mode} is not supported; export it as RGB or grayscale")
     orientation, exif_datetime, dpi = _pillow_metadata(path, data)
     pages = []
     for index in range(getattr(image, "n_frames", 1)):

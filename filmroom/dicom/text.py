@@ -32,7 +32,9 @@ def fit_text(value: str, vr: str, field_name: str, warnings: list[str]) -> str:
 
 
 def person_name(components: list[str], field_name: str, warnings: list[str]) -> str:
-    """Join name components with "^" into a PN value, each component within 64 characters.
+    """Join name components with "^" into a PN value of at most 64 characters.
+
+    64 characters is the PN limit per component group, and the value is one group.
 
     "^" and "=" inside a component would start a new component or group, so they
     become spaces. Trailing empty components are dropped (PS3.5 section 6.2.1).

@@ -15,7 +15,7 @@ _NAMESPACE = uuid.UUID("6f3c8a52-1d1e-4f0e-9a0b-2f6a1e5c7d41")
 
 
 def derive_uid(root: str, *parts: str) -> str:
-    """Derive a UID from ``root`` and the strings ``parts``; equal inputs give equal UIDs.
+    """Derive a UID from ``root`` and the strings ``parts``. Equal inputs give equal UIDs.
 
     With root ``2.25`` the result is ``2.25.<decimal of a UUIDv5>`` as DICOM PS3.5
     annex B.2 describes. With another root it is ``root`` + ``.`` + decimal digits of
