@@ -15,14 +15,60 @@ from dataclasses import dataclass
 
 from filmroom.models import FieldValue, Patient, Reading
 
-_ONSETS = ["b", "br", "c", "ch", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "st", "t", "v", "w", "z"]
+_ONSETS = [
+    "b",
+    "br",
+    "c",
+    "ch",
+    "d",
+    "f",
+    "g",
+    "h",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "st",
+    "t",
+    "v",
+    "w",
+    "z",
+]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ee", "ou"]
 _CODAS = ["", "n", "r", "s", "l", "t", "m", "ck", "rd", "ng"]
 _PET_ENDINGS = ["", "y", "o", "ie", "ster", "a"]
-_SPECIES = [("canine", "Dog", 0.55), ("feline", "Cat", 0.35), ("lapine", "Rabbit", 0.05), ("equine", "Horse", 0.05)]
-_BREEDS = {"canine": ["Lab", "GSD", "Beagle", "Poodle"], "feline": ["DSH", "DLH", "Siamese"], "lapine": [""], "equine": [""]}
-_CONFUSIONS = {"0": "O", "O": "0", "1": "I", "I": "1", "l": "1", "5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2",
-               "o": "0", "s": "5", "i": "1"}
+_SPECIES = [
+    ("canine", "Dog", 0.55),
+    ("feline", "Cat", 0.35),
+    ("lapine", "Rabbit", 0.05),
+    ("equine", "Horse", 0.05),
+]
+_BREEDS = {
+    "canine": ["Lab", "GSD", "Beagle", "Poodle"],
+    "feline": ["DSH", "DLH", "Siamese"],
+    "lapine": [""],
+    "equine": [""],
+}
+_CONFUSIONS = {
+    "0": "O",
+    "O": "0",
+    "1": "I",
+    "I": "1",
+    "l": "1",
+    "5": "S",
+    "S": "5",
+    "8": "B",
+    "B": "8",
+    "2": "Z",
+    "Z": "2",
+    "o": "0",
+    "s": "5",
+    "i": "1",
+}
 
 
 @dataclass
@@ -35,10 +81,14 @@ class Label:
 
 
 def _word(rng: random.Random, syllables: int) -> str:
-    return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables))
+    return "".join(
+        rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables)
+    )
 
 
-def _zipf_pool(rng: random.Random, size: int, syllables: tuple[int, int], suffixes: list[str]) -> list[str]:
+def _zipf_pool(
+    rng: random.Random, size: int, syllables: tuple[int, int], suffixes: list[str]
+) -> list[str]:
     pool: set[str] = set()
     while len(pool) < size:
         pool.add((_word(rng, rng.randint(*syllables)) + rng.choice(suffixes)).capitalize())
@@ -59,18 +109,30 @@ def make_patients(count: int, seed: int = 1) -> list[Patient]:
     while len(patients) < count:
         owner_last = rng.choices(surnames, surname_weights)[0]
         owner_first = rng.choice(firsts)
-        household = 12 if not patients else rng.choice([1, 1, 1, 1, 2, 2, 3, 4])  # the first owner has 12 pets
+        household = (
+            12 if not patients else rng.choice([1, 1, 1, 1, 2, 2, 3, 4])
+        )  # the first owner has 12 pets
         for _ in range(household):
             species = rng.choices([s[0] for s in _SPECIES], [s[2] for s in _SPECIES])[0]
             birth = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randint(0, 6000))
-            death = birth + dt.timedelta(days=rng.randint(1500, 6000)) if rng.random() < 0.3 else None
+            death = (
+                birth + dt.timedelta(days=rng.randint(1500, 6000)) if rng.random() < 0.3 else None
+            )
             chart = str(next_chart)
             if rng.random() < 0.05:
                 chart = "00" + chart[2:]  # zero-padded charts that differ from their stripped twins
             next_chart += 1
             patients.append(
-                Patient(chart, rng.choices(pets, pet_weights)[0], owner_last, owner_first, species,
-                        rng.choice(_BREEDS[species]) or None, birth_date=birth, death_date=death)
+                Patient(
+                    chart,
+                    rng.choices(pets, pet_weights)[0],
+                    owner_last,
+                    owner_first,
+                    species,
+                    rng.choice(_BREEDS[species]) or None,
+                    birth_date=birth,
+                    death_date=death,
+                )
             )
     return patients[:count]
 
@@ -101,7 +163,9 @@ def _field(rng: random.Random, text: str, printed: bool) -> FieldValue:
     return FieldValue(value, round(confidence, 3), "ocr")
 
 
-def make_labels(patients: list[Patient], count: int, seed: int = 2, missing_share: float = 0.08) -> list[Label]:
+def make_labels(
+    patients: list[Patient], count: int, seed: int = 2, missing_share: float = 0.08
+) -> list[Label]:
     """Return ``count`` label readings: most of list patients, some of owners missing from the list."""
     rng = random.Random(seed)
     ids = [p.patient_id for p in patients]
@@ -111,14 +175,19 @@ def make_labels(patients: list[Patient], count: int, seed: int = 2, missing_shar
         if rng.random() < missing_share:
             source = Patient(
                 rng.choice(ids) if rng.random() < 0.5 else str(rng.randint(900_000, 999_999)),
-                _word(rng, 2).capitalize(), _word(rng, 2).capitalize() + "ington", "", "canine",
+                _word(rng, 2).capitalize(),
+                _word(rng, 2).capitalize() + "ington",
+                "",
+                "canine",
             )
             truth = None
         else:
             source = rng.choice(patients)
             truth = source.patient_id
-        fields = {"owner_last": _field(rng, source.owner_last.upper(), printed),
-                  "pet_name": _field(rng, source.pet_name, printed)}
+        fields = {
+            "owner_last": _field(rng, source.owner_last.upper(), printed),
+            "pet_name": _field(rng, source.pet_name, printed),
+        }
         if source.owner_first and rng.random() < 0.6:
             fields["owner_first"] = _field(rng, source.owner_first, printed)
         if rng.random() < (0.9 if printed else 0.6):

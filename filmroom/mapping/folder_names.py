@@ -24,7 +24,9 @@ _PLACEHOLDERS = {
     "{date}": r"\d{4}[-.]\d{2}[-.]\d{2}|\d{8}|(?:19|20)\d{2}",
     "{id}": r"(?=[A-Za-z-]*\d)[A-Za-z0-9-]+",
 }
-_PLACEHOLDERS["{id_prefix}"] = rf"(?:[#(\[]?(?P<chart_prefix>{_PLACEHOLDERS['{id}']})[)\]]?\s+(?:-\s+)?)?"
+_PLACEHOLDERS["{id_prefix}"] = (
+    rf"(?:[#(\[]?(?P<chart_prefix>{_PLACEHOLDERS['{id}']})[)\]]?\s+(?:-\s+)?)?"
+)
 _PLACEHOLDERS["{tail}"] = (
     rf"(?:\s+(?P<date>{_PLACEHOLDERS['{date}']}))?"
     rf"(?:\s+[#(\[]?(?P<chart_number>{_PLACEHOLDERS['{id}']})[)\]]?)?"

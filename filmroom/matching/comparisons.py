@@ -29,20 +29,30 @@ WEAK_SIMILARITY = 0.70
 def name_similarity(first: NameKey, second: NameKey) -> float:
     """Return the best normalized Levenshtein similarity over the two names' variants."""
     return max(
-        Levenshtein.normalized_similarity(a, b, processor=None) for a in first.variants for b in second.variants
+        Levenshtein.normalized_similarity(a, b, processor=None)
+        for a in first.variants
+        for b in second.variants
     )
 
 
-def compare_name(read: NameKey, known: NameKey, *, allow_initial: bool = False) -> tuple[Level, float] | None:
+def compare_name(
+    read: NameKey, known: NameKey, *, allow_initial: bool = False
+) -> tuple[Level, float] | None:
     """Return the level and similarity of two names, or None when either is empty."""
     if not read.variants or not known.variants:
         return None
     if set(read.variants) & set(known.variants):
         return Level.EXACT, 1.0
-    if allow_initial and (len(read.key) == 1 or len(known.key) == 1) and read.key[0] == known.key[0]:
+    if (
+        allow_initial
+        and (len(read.key) == 1 or len(known.key) == 1)
+        and read.key[0] == known.key[0]
+    ):
         return Level.INITIAL, 0.0
     similarity = name_similarity(read, known)
-    if similarity >= CLOSE_SIMILARITY or (read.phonetic == known.phonetic and similarity >= WEAK_SIMILARITY):
+    if similarity >= CLOSE_SIMILARITY or (
+        read.phonetic == known.phonetic and similarity >= WEAK_SIMILARITY
+    ):
         return Level.CLOSE, similarity
     if similarity >= WEAK_SIMILARITY:
         return Level.WEAK, similarity

@@ -12,7 +12,6 @@ from filmroom.mapping.folder_names import ORDER_UNCERTAIN
 from filmroom.matching.normalize import name_key
 from filmroom.models import FieldValue, Reading
 
-
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.?){1,3}$")
 _NAME_CONFIDENCE = 0.85
 _GUESSED_ORDER_CONFIDENCE = 0.70
@@ -99,7 +98,9 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
     study_date = _text(ds, "StudyDate")
     if re.fullmatch(r"\d{8}", study_date):
         try:
-            iso_date = dt.date(int(study_date[:4]), int(study_date[4:6]), int(study_date[6:8])).isoformat()
+            iso_date = dt.date(
+                int(study_date[:4]), int(study_date[4:6]), int(study_date[6:8])
+            ).isoformat()
         except ValueError:
             iso_date = ""
         if iso_date:
@@ -108,4 +109,3 @@ def reading_from_dicom(ds: pydicom.Dataset) -> Reading:
     text = " | ".join(f"{k}={v.value}" for k, v in fields.items())
     mean = sum(v.confidence for v in fields.values()) / len(fields) if fields else 0.0
     return Reading(fields=fields, text=text, mean_confidence=mean, evidence=evidence)
-

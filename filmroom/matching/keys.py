@@ -6,7 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from filmroom.mapping.species import normalize_breed, normalize_species
-from filmroom.matching.normalize import id_confusable_key, id_key, id_without_zeros, name_variants, phonetic_key
+from filmroom.matching.normalize import (
+    id_confusable_key,
+    id_key,
+    id_without_zeros,
+    name_variants,
+    phonetic_key,
+)
 from filmroom.models import Patient, Reading
 
 

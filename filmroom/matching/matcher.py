@@ -7,9 +7,9 @@ import logging
 import math
 from collections.abc import Sequence
 
+from filmroom.mapping.folder_names import ORDER_UNCERTAIN
 from filmroom.matching.blocking import CandidateIndex
 from filmroom.matching.comparisons import Level
-from filmroom.mapping.folder_names import ORDER_UNCERTAIN
 from filmroom.matching.keys import PatientKeys, ReadingKeys
 from filmroom.matching.model import Evidence, estimate_u, weigh_candidate
 from filmroom.models import Candidate, Decision, MatchResult, Patient, Reading
@@ -93,7 +93,10 @@ class Matcher:
         weighed = [
             (
                 max(
-                    (weigh_candidate(h, self.keys[p], self.u, c) for h, c in zip(hypotheses, caches, strict=True)),
+                    (
+                        weigh_candidate(h, self.keys[p], self.u, c)
+                        for h, c in zip(hypotheses, caches, strict=True)
+                    ),
                     key=lambda e: e.weight,
                 ),
                 p,
@@ -104,7 +107,10 @@ class Matcher:
         top_log = max(max(logs), self.log_none)
         denominator = 2 ** (self.log_none - top_log) + sum(2 ** (x - top_log) for x in logs)
         scored = sorted(
-            ((2 ** (x - top_log) / denominator, e, p) for x, (e, p) in zip(logs, weighed, strict=True)),
+            (
+                (2 ** (x - top_log) / denominator, e, p)
+                for x, (e, p) in zip(logs, weighed, strict=True)
+            ),
             key=lambda item: (-item[0], self.keys[item[2]].patient.patient_id),
         )
 

@@ -24,15 +24,36 @@ from filmroom.matching.keys import NameKey, PatientKeys, ReadingKeys
 
 # m: P(level | same patient), for a field read with full confidence.
 M_ID = {
-    "barcode": {Level.EXACT: 0.99, Level.CONFUSABLE: 0.004, Level.ZEROS: 0.001, Level.DISAGREE: 0.005},
-    "chart_number": {Level.EXACT: 0.95, Level.CONFUSABLE: 0.025, Level.ZEROS: 0.005, Level.DISAGREE: 0.02},
+    "barcode": {
+        Level.EXACT: 0.99,
+        Level.CONFUSABLE: 0.004,
+        Level.ZEROS: 0.001,
+        Level.DISAGREE: 0.005,
+    },
+    "chart_number": {
+        Level.EXACT: 0.95,
+        Level.CONFUSABLE: 0.025,
+        Level.ZEROS: 0.005,
+        Level.DISAGREE: 0.02,
+    },
     # An old PatientID often differs from the patient list's ID, or lost its zero padding.
-    "patient_id_legacy": {Level.EXACT: 0.85, Level.CONFUSABLE: 0.01, Level.ZEROS: 0.04, Level.DISAGREE: 0.10},
+    "patient_id_legacy": {
+        Level.EXACT: 0.85,
+        Level.CONFUSABLE: 0.01,
+        Level.ZEROS: 0.04,
+        Level.DISAGREE: 0.10,
+    },
 }
 M_NAME = {
     "owner_last": {Level.EXACT: 0.90, Level.CLOSE: 0.06, Level.WEAK: 0.02, Level.DISAGREE: 0.02},
     # The first name on a label is often the other household member's.
-    "owner_first": {Level.EXACT: 0.80, Level.INITIAL: 0.06, Level.CLOSE: 0.05, Level.WEAK: 0.03, Level.DISAGREE: 0.06},
+    "owner_first": {
+        Level.EXACT: 0.80,
+        Level.INITIAL: 0.06,
+        Level.CLOSE: 0.05,
+        Level.WEAK: 0.03,
+        Level.DISAGREE: 0.06,
+    },
     "pet_name": {Level.EXACT: 0.90, Level.CLOSE: 0.06, Level.WEAK: 0.02, Level.DISAGREE: 0.02},
 }
 M_SPECIES_AGREE = 0.98
@@ -41,10 +62,15 @@ M_DATE_OUTSIDE_LIFE = 0.01
 U_DATE_OUTSIDE_LIFE = 0.30  # estimate: share of patients not alive on a random study date
 
 ID_LABELS = {"barcode": "barcode", "chart_number": "chart", "patient_id_legacy": "old PatientID"}
-NAME_LABELS = {"owner_last": "owner surname", "owner_first": "owner first name", "pet_name": "pet name"}
+NAME_LABELS = {
+    "owner_last": "owner surname",
+    "owner_first": "owner first name",
+    "pet_name": "pet name",
+}
 RARE_NAME_SHARE = 0.001  # an exact name shared by fewer than 0.1% of patients is "rare"
 COMMON_NAME_SHARE = 0.01
 U_FLOOR = 1e-6
+NAME_LEVELS = (Level.EXACT, Level.CLOSE, Level.WEAK, Level.DISAGREE)
 PAIR_SAMPLE = 20_000
 
 
@@ -100,7 +126,12 @@ def estimate_u(keys: Sequence[PatientKeys], *, seed: int = 0) -> UProbabilities:
                 if outcome is not None:
                     levels[outcome[0]] += 1
                     compared += 1
-            name_levels[field_name] = {level: n / compared for level, n in levels.items()} if compared else {}
+            # Add-one smoothing keeps a level never seen in the sample from getting u = 0,
+            # which would give it an unbounded weight.
+            possible = NAME_LEVELS + ((Level.INITIAL,) if field_name == "owner_first" else ())
+            name_levels[field_name] = {
+                level: (levels[level] + 1) / (compared + len(possible)) for level in possible
+            }
     return UProbabilities(
         total=total,
         name_counts=name_counts,
@@ -135,10 +166,16 @@ def _weight(m: float, u: float, confidence: float) -> float:
 _ID_RANK = {Level.EXACT: 0, Level.CONFUSABLE: 1, Level.ZEROS: 2, Level.DISAGREE: 3}
 
 
-def _add_ids(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities) -> None:
+def _add_ids(
+    evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities
+) -> None:
     for field_name, read in reading.ids.items():
         level = compare_id(read.text, known)
-        u_level = min(u.id_level(level, known), 1 - U_FLOOR) if level is Level.DISAGREE else u.id_level(level, known)
+        u_level = (
+            min(u.id_level(level, known), 1 - U_FLOOR)
+            if level is Level.DISAGREE
+            else u.id_level(level, known)
+        )
         evidence.weight += _weight(M_ID[field_name][level], u_level, read.confidence)
         label = ID_LABELS[field_name]
         text = {
@@ -150,7 +187,11 @@ def _add_ids(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UP
         evidence.reasons.append(text)
         if evidence.id_level is None or _ID_RANK[level] < _ID_RANK[evidence.id_level]:
             evidence.id_level, evidence.id_field = level, field_name
-        if level is Level.DISAGREE and read.confidence >= CONFIDENT and field_name != "patient_id_legacy":
+        if (
+            level is Level.DISAGREE
+            and read.confidence >= CONFIDENT
+            and field_name != "patient_id_legacy"
+        ):
             evidence.confident_conflict = True
 
 
@@ -174,6 +215,10 @@ def _name_outcome(
     else:
         u_level = u.name_level(field_name, level)
     weight = _weight(M_NAME[field_name][level], u_level, confidence)
+    if level is not Level.EXACT:
+        # A near match must never count for more than an exact match of the same name.
+        u_exact = u.name_exact(field_name, known_name.key)
+        weight = min(weight, _weight(M_NAME[field_name][Level.EXACT], u_exact, confidence))
     label = NAME_LABELS[field_name]
     conflict = False
     if level is Level.EXACT:
@@ -194,7 +239,11 @@ def _name_outcome(
 
 
 def _add_names(
-    evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities, cache: dict[object, object]
+    evidence: Evidence,
+    reading: ReadingKeys,
+    known: PatientKeys,
+    u: UProbabilities,
+    cache: dict[object, object],
 ) -> None:
     for field_name, (read, confidence) in reading.names.items():
         known_name = getattr(known, field_name)
@@ -211,14 +260,20 @@ def _add_names(
         evidence.confident_conflict |= outcome.conflict
 
 
-def _add_animal(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities) -> None:
+def _add_animal(
+    evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u: UProbabilities
+) -> None:
     if reading.species and known.species:
         share = u.species_counts[known.species] / u.total
         if reading.species.text == known.species:
-            evidence.weight += _weight(M_SPECIES_AGREE, max(share, U_FLOOR), reading.species.confidence)
+            evidence.weight += _weight(
+                M_SPECIES_AGREE, max(share, U_FLOOR), reading.species.confidence
+            )
             evidence.reasons.append("species agrees")
         else:
-            evidence.weight += _weight(1 - M_SPECIES_AGREE, max(1 - share, U_FLOOR), reading.species.confidence)
+            evidence.weight += _weight(
+                1 - M_SPECIES_AGREE, max(1 - share, U_FLOOR), reading.species.confidence
+            )
             evidence.reasons.append("species conflict")
             if reading.species.confidence >= CONFIDENT:
                 evidence.confident_conflict = True
@@ -230,7 +285,9 @@ def _add_animal(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u:
                 evidence.weight += _weight(M_BREED_AGREE, share, reading.breed.confidence)
                 evidence.reasons.append("breed agrees")
             else:
-                evidence.weight += _weight(1 - M_BREED_AGREE, max(1 - share, U_FLOOR), reading.breed.confidence)
+                evidence.weight += _weight(
+                    1 - M_BREED_AGREE, max(1 - share, U_FLOOR), reading.breed.confidence
+                )
                 evidence.reasons.append("breed differs")
     patient = known.patient
     if reading.study_date is not None:
@@ -246,7 +303,10 @@ def _add_animal(evidence: Evidence, reading: ReadingKeys, known: PatientKeys, u:
 
 
 def weigh_candidate(
-    reading: ReadingKeys, known: PatientKeys, u: UProbabilities, cache: dict[object, object] | None = None
+    reading: ReadingKeys,
+    known: PatientKeys,
+    u: UProbabilities,
+    cache: dict[object, object] | None = None,
 ) -> Evidence:
     """Sum the match weights of every field that both the reading and the patient have.
 

@@ -13,8 +13,21 @@ _TRANSLITERATION = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", 
 _NOT_LETTER = re.compile(r"[^a-z]")
 
 # Characters that OCR confuses in printed chart numbers, mapped to one representative.
-_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1",
-                             "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
+_CONFUSABLE = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+    }
+)
 _ID_SPACES = re.compile(r"\s+")
 
 

@@ -7,7 +7,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_TRUE_FLAGS = {"y", "yes", "true", "t", "1", "x", "-1", "deceased", "dead", "d", "died", "inactive", "n/a - d", "na - d", "n/a-d", "deleted"}
+_TRUE_FLAGS = {
+    "y",
+    "yes",
+    "true",
+    "t",
+    "1",
+    "x",
+    "-1",
+    "deceased",
+    "dead",
+    "d",
+    "died",
+    "inactive",
+    "n/a - d",
+    "na - d",
+    "n/a-d",
+    "deleted",
+}
 
 # Sex codes seen in PMS exports, mapped to DICOM PatientSex and "neutered".
 # A plain M or F gives no neutering status, so neutered stays None for them.
@@ -39,7 +56,15 @@ _INTACT_WORDS = {"intact", "entire"}
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?$")
-_NAMED_MONTH_FORMATS = ("%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%b %d %Y", "%d-%b-%y", "%B %d, %Y", "%d %B %Y")
+_NAMED_MONTH_FORMATS = (
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%b %d %Y",
+    "%d-%b-%y",
+    "%B %d, %Y",
+    "%d %B %Y",
+)
 
 
 def is_true_flag(text: str) -> bool:
@@ -132,7 +157,9 @@ def parse_date(text: str, date_format: str | None) -> dt.date | None:
         return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
     if date_format:
         # Exports often append a midnight time to dates; only the date part is used.
-        return dt.datetime.strptime(text.split(" ")[0] if " " not in date_format else text, date_format).date()
+        return dt.datetime.strptime(
+            text.split(" ")[0] if " " not in date_format else text, date_format
+        ).date()
     for named in _NAMED_MONTH_FORMATS:
         try:
             return dt.datetime.strptime(text, named).date()

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmroom.errors import ConfigurationError
-from filmroom.mapping.patient_columns import ColumnMap, detect_client_columns, detect_columns, field_synonyms
+from filmroom.mapping.patient_columns import (
+    ColumnMap,
+    detect_client_columns,
+    detect_columns,
+    field_synonyms,
+)
 from filmroom.mapping.species import normalize_breed, normalize_species
 from filmroom.matching.patient_fields import (
     DateRule,
@@ -53,7 +58,11 @@ def _find_client_file(path: Path) -> tuple[Path, ColumnMap] | None:
     """Return the one client file beside ``path``; None when there is none or more than one."""
     found = []
     for sibling in sorted(path.parent.iterdir()):
-        if sibling == path or not sibling.is_file() or sibling.suffix.casefold() not in TABLE_SUFFIXES:
+        if (
+            sibling == path
+            or not sibling.is_file()
+            or sibling.suffix.casefold() not in TABLE_SUFFIXES
+        ):
             continue
         columns = detect_client_columns(read_header(sibling))
         if columns is not None:
@@ -72,7 +81,9 @@ def _load_owners(path: Path, columns: ColumnMap) -> _Owners | None:
         return None
     client_path, client_columns = client_file
     table = read_table(client_path)
-    positions = {name: table.headers.index(header) for name, header in client_columns.columns.items()}
+    positions = {
+        name: table.headers.index(header) for name, header in client_columns.columns.items()
+    }
     owners: dict[str, tuple[str, str]] = {}
     for row in table.rows:
         client_id = row[positions["client_id"]]
@@ -91,7 +102,9 @@ def _require_columns(path: Path, table: Table, columns: ColumnMap) -> None:
         f"{name} (e.g. {', '.join(repr(s) for s in field_synonyms(name)[:4])})" for name in missing
     )
     if "owner_last" in missing:
-        needed += "; a combined owner column such as 'Owner' (\"Jones, Mary\") also serves for owner_last"
+        needed += (
+            "; a combined owner column such as 'Owner' (\"Jones, Mary\") also serves for owner_last"
+        )
     found = ", ".join(repr(h) for h in table.headers)
     hint = ""
     if columns.layout != "generic":
@@ -105,15 +118,21 @@ def _require_columns(path: Path, table: Table, columns: ColumnMap) -> None:
     )
 
 
-def _date_rule(path: Path, table: Table, columns: ColumnMap, date_format: str | None) -> tuple[DateRule, list[str]]:
+def _date_rule(
+    path: Path, table: Table, columns: ColumnMap, date_format: str | None
+) -> tuple[DateRule, list[str]]:
     if date_format:
         return DateRule(date_format), []
-    indexes = [table.headers.index(columns.columns[f]) for f in _DATE_FIELDS if f in columns.columns]
+    indexes = [
+        table.headers.index(columns.columns[f]) for f in _DATE_FIELDS if f in columns.columns
+    ]
     values = [row[i] for row in table.rows for i in indexes if row[i]]
     rule = infer_date_rule(values)
     issues = []
     if rule.issue and any(is_numeric_date(v) for v in values):
-        date_columns = ", ".join(repr(columns.columns[f]) for f in _DATE_FIELDS if f in columns.columns)
+        date_columns = ", ".join(
+            repr(columns.columns[f]) for f in _DATE_FIELDS if f in columns.columns
+        )
         issues.append(
             f"{path.name}: numeric dates in {date_columns} were not read because {rule.issue}; "
             "pass the date format, e.g. date_format='%m/%d/%Y' for US month/day/year"
@@ -125,7 +144,12 @@ class _RowReader:
     """Turn one data row into a Patient, recording issues about its cells."""
 
     def __init__(
-        self, path: Path, table: Table, columns: ColumnMap, rule: DateRule, owners: _Owners | None = None
+        self,
+        path: Path,
+        table: Table,
+        columns: ColumnMap,
+        rule: DateRule,
+        owners: _Owners | None = None,
     ) -> None:
         self.path = path
         self.owners = owners
@@ -174,10 +198,14 @@ class _RowReader:
                     f"{self.owners.path.name}; row loaded without an owner"
                 )
         if not patient_id:
-            self.issues.append(f"{self.where(line, 'patient_id')}: patient ID is empty; row skipped")
+            self.issues.append(
+                f"{self.where(line, 'patient_id')}: patient ID is empty; row skipped"
+            )
             return None
         if not pet_name and not owner_last:
-            self.issues.append(f"{self.path.name}, row {line}: pet name and owner are both empty; row skipped")
+            self.issues.append(
+                f"{self.path.name}, row {line}: pet name and owner are both empty; row skipped"
+            )
             return None
 
         species_text = self.cell(row, "species")
@@ -187,16 +215,24 @@ class _RowReader:
         if species is None and breed_info and breed_info.species:
             species = breed_info.species
         if species_text and species is None:
-            self.issues.append(f"{self.where(line, 'species')}: unknown species {species_text!r}; row loaded without it")
+            self.issues.append(
+                f"{self.where(line, 'species')}: unknown species {species_text!r}; row loaded without it"
+            )
 
         sex, neutered = parse_sex(self.cell(row, "sex"))
         if self.cell(row, "sex") and sex is None:
-            self.issues.append(f"{self.where(line, 'sex')}: unknown sex code {self.cell(row, 'sex')!r}")
+            self.issues.append(
+                f"{self.where(line, 'sex')}: unknown sex code {self.cell(row, 'sex')!r}"
+            )
         if self.cell(row, "neutered"):
             neutered = is_true_flag(self.cell(row, "neutered"))
 
         birth = self.date(row, line, "birth_date")
-        ends = [d for d in (self.date(row, line, "death_date"), self.date(row, line, "inactive_date")) if d]
+        ends = [
+            d
+            for d in (self.date(row, line, "death_date"), self.date(row, line, "inactive_date"))
+            if d
+        ]
         return Patient(
             patient_id=patient_id,
             pet_name=pet_name,

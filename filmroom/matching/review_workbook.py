@@ -44,14 +44,22 @@ HEADERS = (
     ("Source paths", 50),
 )
 INSTRUCTIONS = (
-    "Each row of the Review sheet is one film jacket, share folder or DICOM patient that filmroom could not "
-    "file automatically.",
-    "Compare the label picture and the text read from it with the candidates, best first. The score is "
-    "between 0 and 1, and the reasons list the comparisons behind it.",
-    "In Decision, choose 'candidate 1', 'candidate 2' or 'candidate 3' to file the images under that patient, "
-    "'not a patient' when the jacket holds no patient images, or 'skip' to leave it for later.",
-    "To file under a patient who is not among the candidates, leave Decision blank and type the patient ID "
-    "from the practice-management system in 'Other patient ID'.",
+    (
+        "Each row of the Review sheet is one film jacket, share folder or DICOM patient that filmroom could not "
+        "file automatically."
+    ),
+    (
+        "Compare the label picture and the text read from it with the candidates, best first. The score is "
+        "between 0 and 1, and the reasons list the comparisons behind it."
+    ),
+    (
+        "In Decision, choose 'candidate 1', 'candidate 2' or 'candidate 3' to file the images under that patient, "
+        "'not a patient' when the jacket holds no patient images, or 'skip' to leave it for later."
+    ),
+    (
+        "To file under a patient who is not among the candidates, leave Decision blank and type the patient ID "
+        "from the practice-management system in 'Other patient ID'."
+    ),
     "Rows left blank stay in review. You can fill the workbook in several sessions and import it each time.",
     "Do not rename the sheets or the column headers: the import finds the columns by their headers.",
 )
@@ -82,7 +90,9 @@ class ReviewDecision:
 
 
 def _fields_text(reading: Reading) -> str:
-    lines = [f"{name}: {value.value} ({value.confidence:.2f})" for name, value in reading.fields.items()]
+    lines = [
+        f"{name}: {value.value} ({value.confidence:.2f})" for name, value in reading.fields.items()
+    ]
     return "\n".join(lines)
 
 
@@ -94,7 +104,9 @@ def _candidate_text(candidate: Candidate, patient: Patient | None) -> str:
         owner = ", ".join(p for p in (patient.owner_last, patient.owner_first) if p)
         lines.append(f"pet: {patient.pet_name}")
         lines.append(f"owner: {owner}")
-        lines.append(f"species: {patient.species or '-'}" + (f", {patient.breed}" if patient.breed else ""))
+        lines.append(
+            f"species: {patient.species or '-'}" + (f", {patient.breed}" if patient.breed else "")
+        )
     lines.append(f"score: {candidate.score:.2f}")
     if candidate.reasons:
         lines.append("reasons: " + "; ".join(candidate.reasons))
@@ -118,7 +130,9 @@ def _add_crop(sheet: Worksheet, row: int, crop_path: Path | None) -> str:
     return ""
 
 
-def write_review_workbook(path: Path, items: Sequence[ReviewItem], patients: Mapping[str, Patient]) -> None:
+def write_review_workbook(
+    path: Path, items: Sequence[ReviewItem], patients: Mapping[str, Patient]
+) -> None:
     """Write ``review.xlsx``: one row per item with its label crop, text read, candidates and a decision drop-down."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -143,11 +157,21 @@ def write_review_workbook(path: Path, items: Sequence[ReviewItem], patients: Map
     sheet.add_data_validation(choices)
 
     for row, item in enumerate(items, start=2):
-        values: list[object] = [item.jacket_id, item.kind, item.status, "", item.text, _fields_text(item.reading)]
+        values: list[object] = [
+            item.jacket_id,
+            item.kind,
+            item.status,
+            "",
+            item.text,
+            _fields_text(item.reading),
+        ]
         for position in range(3):
             if position < len(item.candidates):
                 candidate = item.candidates[position]
-                values += [candidate.patient_id, _candidate_text(candidate, patients.get(candidate.patient_id))]
+                values += [
+                    candidate.patient_id,
+                    _candidate_text(candidate, patients.get(candidate.patient_id)),
+                ]
             else:
                 values += ["", ""]
         values += ["", "", "\n".join(item.source_paths)]
@@ -167,7 +191,9 @@ def write_review_workbook(path: Path, items: Sequence[ReviewItem], patients: Map
     notes.column_dimensions["A"].width = 110
     notes.cell(row=1, column=1, value="How to review").font = Font(bold=True, size=13)
     for row, line in enumerate(INSTRUCTIONS, start=2):
-        notes.cell(row=row, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
+        notes.cell(row=row, column=1, value=line).alignment = Alignment(
+            wrap_text=True, vertical="top"
+        )
     workbook.save(path)
     logger.info("Wrote review workbook with %d rows", len(items))
 
@@ -204,7 +230,14 @@ def read_review_workbook(
         raise ConfigurationError(f"Review workbook {path} has an empty {REVIEW_SHEET!r} sheet")
 
     header = {_text(title): index for index, title in enumerate(rows[0]) if title}
-    needed = ["Jacket ID", "Decision", "Other patient ID", "Candidate 1 ID", "Candidate 2 ID", "Candidate 3 ID"]
+    needed = [
+        "Jacket ID",
+        "Decision",
+        "Other patient ID",
+        "Candidate 1 ID",
+        "Candidate 2 ID",
+        "Candidate 3 ID",
+    ]
     missing = [title for title in needed if title not in header]
     if missing:
         raise ConfigurationError(
@@ -215,6 +248,7 @@ def read_review_workbook(
     decisions: dict[str, ReviewDecision] = {}
     errors: list[str] = []
     for row_number, values in enumerate(rows[1:], start=2):
+
         def cell(title: str, values: tuple[object, ...] = values) -> str:
             position = header[title]
             return _text(values[position]) if position < len(values) else ""
@@ -234,7 +268,9 @@ def read_review_workbook(
             continue
         if decision is not None:
             if jacket_id in decisions:
-                errors.append(f"{where}: jacket {jacket_id} is also on row {decisions[jacket_id].row}; the first row is used")
+                errors.append(
+                    f"{where}: jacket {jacket_id} is also on row {decisions[jacket_id].row}; the first row is used"
+                )
                 continue
             decisions[jacket_id] = decision
     logger.info("Read %d review decisions and %d errors", len(decisions), len(errors))
@@ -251,7 +287,10 @@ def _decide(
 ) -> tuple[ReviewDecision | None, str | None]:
     if other_id:
         if choice:
-            return None, f"both Decision {choice!r} and Other patient ID {other_id!r} are filled; clear one"
+            return (
+                None,
+                f"both Decision {choice!r} and Other patient ID {other_id!r} are filled; clear one",
+            )
         if other_id not in known_patient_ids:
             return None, f"Other patient ID {other_id!r} is not in the patient list; check the ID"
         return ReviewDecision(jacket_id, "patient", other_id, row), None
@@ -264,6 +303,9 @@ def _decide(
         if not patient_id:
             return None, f"Decision {choice!r} names a candidate this row does not have"
         if patient_id not in known_patient_ids:
-            return None, f"{choice} ID {patient_id!r} is no longer in the patient list; type another ID"
+            return (
+                None,
+                f"{choice} ID {patient_id!r} is no longer in the patient list; type another ID",
+            )
         return ReviewDecision(jacket_id, "patient", patient_id, row), None
     return None, f"Decision {choice!r} is invalid; choose one of {', '.join(DECISION_CHOICES)}"

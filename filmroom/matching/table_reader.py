@@ -88,7 +88,9 @@ def read_csv_table(path: Path) -> Table:
         ) from None
     headers = [clean_text(h) for h in frame.columns]
     rows = [[clean_text(v) for v in record] for record in frame.itertuples(index=False, name=None)]
-    logger.info("Read %d rows from %s (%s, delimiter %r)", len(rows), path.name, encoding, delimiter)
+    logger.info(
+        "Read %d rows from %s (%s, delimiter %r)", len(rows), path.name, encoding, delimiter
+    )
     return Table(headers, rows, encoding, delimiter)
 
 
@@ -107,7 +109,9 @@ def read_xlsx_table(path: Path) -> Table:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, KeyError, ValueError) as exc:
-        raise ConfigurationError(f"Patient list {path} is not a readable XLSX workbook: {exc}") from None
+        raise ConfigurationError(
+            f"Patient list {path} is not a readable XLSX workbook: {exc}"
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -115,7 +119,9 @@ def read_xlsx_table(path: Path) -> Table:
         workbook.close()
     records = [r for r in records if any(r)]
     if not records:
-        raise ConfigurationError(f"Patient list {path} has no rows; export it again with a header row")
+        raise ConfigurationError(
+            f"Patient list {path} has no rows; export it again with a header row"
+        )
     headers = records[0]
     width = len(headers)
     rows = [(r + [""] * width)[:width] for r in records[1:]]
@@ -129,6 +135,7 @@ def read_table(path: Path) -> Table:
     if path.suffix.casefold() in {".xlsx", ".xlsm"}:
         return read_xlsx_table(path)
     return read_csv_table(path)
+
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 _HEADER_BYTES = 65_536
@@ -156,4 +163,6 @@ def read_header(path: Path) -> list[str]:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if not first_line:
         return []
-    return [clean_text(h) for h in next(csv.reader([first_line], delimiter=sniff_delimiter(first_line)))]
+    return [
+        clean_text(h) for h in next(csv.reader([first_line], delimiter=sniff_delimiter(first_line)))
+    ]

@@ -11,7 +11,9 @@ from filmroom.settings import MatchSettings
 
 
 def _reading(confidence: float = 0.95, source: str = "ocr", **values: str) -> Reading:
-    return Reading(fields={name: FieldValue(value, confidence, source) for name, value in values.items()})
+    return Reading(
+        fields={name: FieldValue(value, confidence, source) for name, value in values.items()}
+    )
 
 
 @pytest.fixture

@@ -101,7 +101,6 @@ def test_dicom_owner_initials_split() -> None:
     assert reading.value("pet_name") == "Sharik"
 
 
-
 def test_folder_jones_fluffy_matches(patients: list[Patient], settings: MatchSettings) -> None:
     reading = reading_from_folder_name("Jones, Fluffy 2011")
     assert reading is not None

@@ -37,18 +37,24 @@ def test_zeros_only_never_auto(matcher: Matcher, make_reading: Callable[..., Rea
     assert result.candidates[0].reasons == ("chart equal only without leading zeros",)
 
 
-def test_short_partial_chart_not_auto(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
+def test_short_partial_chart_not_auto(
+    matcher: Matcher, make_reading: Callable[..., Reading]
+) -> None:
     result = matcher.match(make_reading(chart_number="X94678"))
     assert result.decision is not Decision.AUTO
     assert "7" not in [c.patient_id for c in result.candidates]
 
 
-def test_partial_chart_with_names_not_auto(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
+def test_partial_chart_with_names_not_auto(
+    matcher: Matcher, make_reading: Callable[..., Reading]
+) -> None:
     result = matcher.match(make_reading(chart_number="X94678", owner_last="Stone"))
     assert result.decision is not Decision.AUTO
 
 
-def test_umlaut_variants_tie_not_auto(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
+def test_umlaut_variants_tie_not_auto(
+    matcher: Matcher, make_reading: Callable[..., Reading]
+) -> None:
     result = matcher.match(make_reading(owner_last="MULLER", pet_name="Bella"))
     assert result.decision is not Decision.AUTO
     assert {c.patient_id for c in result.candidates} == {"M1", "M2", "M3"}
@@ -61,18 +67,26 @@ def test_owner_alone_not_auto(matcher: Matcher, make_reading: Callable[..., Read
 
 
 def test_owner_with_many_pets(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
-    result = matcher.match(make_reading(owner_last="Jones", owner_first="Mary", pet_name="Pepper", species="dog"))
+    result = matcher.match(
+        make_reading(owner_last="Jones", owner_first="Mary", pet_name="Pepper", species="dog")
+    )
     assert result.patient_id == "J3"
 
 
 def test_confusable_chart_matches(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
-    confusable = matcher.match(make_reading(chart_number="OO123", owner_last="Smith", pet_name="Bella"))
+    confusable = matcher.match(
+        make_reading(chart_number="OO123", owner_last="Smith", pet_name="Bella")
+    )
     assert confusable.candidates[0].patient_id == "00123"
     assert "chart equal after OCR-confusable characters" in confusable.candidates[0].reasons
 
 
-def test_species_conflict_blocks_auto(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
-    result = matcher.match(make_reading(chart_number="123", owner_last="Brown", pet_name="Max", species="dog"))
+def test_species_conflict_blocks_auto(
+    matcher: Matcher, make_reading: Callable[..., Reading]
+) -> None:
+    result = matcher.match(
+        make_reading(chart_number="123", owner_last="Brown", pet_name="Max", species="dog")
+    )
     assert result.decision is not Decision.AUTO
     assert "species conflict" in result.candidates[0].reasons
 
@@ -89,9 +103,14 @@ def test_low_confidence_counts_less(matcher: Matcher, make_reading: Callable[...
 
 
 def test_study_date_before_birth(make_reading: Callable[..., Reading]) -> None:
-    patients = [Patient("1", "Rex", "Stone", birth_date=dt.date(2015, 1, 1)), Patient("2", "Rex", "Stone")]
+    patients = [
+        Patient("1", "Rex", "Stone", birth_date=dt.date(2015, 1, 1)),
+        Patient("2", "Rex", "Stone"),
+    ]
     matcher = Matcher(patients, MatchSettings())
-    result = matcher.match(make_reading(owner_last="Stone", pet_name="Rex"), study_date=dt.date(2012, 3, 4))
+    result = matcher.match(
+        make_reading(owner_last="Stone", pet_name="Rex"), study_date=dt.date(2012, 3, 4)
+    )
     assert result.candidates[0].patient_id == "2"
     assert "study date before birth" in result.candidates[1].reasons
 
@@ -117,3 +136,16 @@ def test_rare_pet_name_weighs_more(make_reading: Callable[..., Reading]) -> None
     assert rare.candidates[0].patient_id == "R1"
     assert common.candidates[0].patient_id == "C1"
     assert rare.candidates[0].score > common.candidates[0].score
+
+
+def test_near_name_below_exact(make_reading: Callable[..., Reading]) -> None:
+    patients = [
+        Patient("A", "Bella", "Müller"),
+        Patient("B", "Bella", "Mueller"),
+        Patient("C", "Rex", "Stone"),
+    ]
+    result = Matcher(patients, MatchSettings()).match(
+        make_reading(0.9, owner_last="Muller", pet_name="Bella")
+    )
+    assert result.candidates[0].patient_id == "A"
+    assert result.decision is not Decision.AUTO

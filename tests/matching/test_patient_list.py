@@ -46,7 +46,11 @@ def test_load_utf8_bom_quoted_header(tmp_path: Path) -> None:
 @pytest.mark.parametrize("delimiter", ["\t", "|", ",", ";"])
 def test_load_delimiters(tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "patients.txt"
-    rows = [["Patient ID", "Last Name", "Pet Name"], ["00007", "Okafor", "Nimbus"], ["8", "Stone", "Rex"]]
+    rows = [
+        ["Patient ID", "Last Name", "Pet Name"],
+        ["00007", "Okafor", "Nimbus"],
+        ["8", "Stone", "Rex"],
+    ]
     path.write_text("\n".join(delimiter.join(r) for r in rows) + "\n", encoding="utf-8")
     result = load_patient_list(path)
     assert [p.patient_id for p in result.patients] == ["00007", "8"]
@@ -84,7 +88,9 @@ def test_load_vendor_layout_detected(tmp_path: Path) -> None:
 
 def test_charts_with_zeros_distinct(tmp_path: Path) -> None:
     path = tmp_path / "patients.csv"
-    path.write_text("Patient ID,Last Name,Pet Name\n00123,Smith,Bella\n123,Brown,Max\n", encoding="utf-8")
+    path.write_text(
+        "Patient ID,Last Name,Pet Name\n00123,Smith,Bella\n123,Brown,Max\n", encoding="utf-8"
+    )
     result = load_patient_list(path)
     assert result.by_id["00123"].pet_name == "Bella"
     assert result.by_id["123"].pet_name == "Max"
@@ -113,7 +119,10 @@ def test_vendor_patient_file_without_owner(tmp_path: Path) -> None:
 
 def test_ambiguous_dates_not_inferred(tmp_path: Path) -> None:
     path = tmp_path / "patients.csv"
-    path.write_text("Patient ID,Last Name,Pet Name,DOB\n1,Smith,Bella,04/05/2015\n2,Brown,Max,06/07/2016\n", encoding="utf-8")
+    path.write_text(
+        "Patient ID,Last Name,Pet Name,DOB\n1,Smith,Bella,04/05/2015\n2,Brown,Max,06/07/2016\n",
+        encoding="utf-8",
+    )
     result = load_patient_list(path)
     assert result.patients[0].birth_date is None
     assert len(result.issues) == 1
@@ -123,7 +132,10 @@ def test_ambiguous_dates_not_inferred(tmp_path: Path) -> None:
 
 def test_dates_inferred_when_decided(tmp_path: Path) -> None:
     path = tmp_path / "patients.csv"
-    path.write_text("Patient ID,Last Name,Pet Name,DOB\n1,Smith,Bella,04/05/2015\n2,Brown,Max,06/27/2016\n", encoding="utf-8")
+    path.write_text(
+        "Patient ID,Last Name,Pet Name,DOB\n1,Smith,Bella,04/05/2015\n2,Brown,Max,06/27/2016\n",
+        encoding="utf-8",
+    )
     result = load_patient_list(path)
     assert result.patients[0].birth_date == dt.date(2015, 4, 5)
     assert result.issues == []
@@ -138,7 +150,9 @@ def test_bad_date_row_reported(tmp_path: Path) -> None:
     result = load_patient_list(path, date_format="%m/%d/%Y")
     assert result.patients[0].birth_date == dt.date(2015, 4, 5)
     assert result.by_id["2"].birth_date is None
-    assert result.issues == ["patients.csv, row 3, column 'DOB': invalid date '31/31/2016' (expected %m/%d/%Y); row loaded without it"]
+    assert result.issues == [
+        "patients.csv, row 3, column 'DOB': invalid date '31/31/2016' (expected %m/%d/%Y); row loaded without it"
+    ]
 
 
 def test_duplicate_id_keeps_first(tmp_path: Path) -> None:
@@ -152,8 +166,14 @@ def test_duplicate_id_keeps_first(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("M", ("M", None)), ("FI", ("F", False)), ("MC", ("M", True)), ("Neutered Male", ("M", True)),
-     ("Spayed Female", ("F", True)), ("U", ("O", None))],
+    [
+        ("M", ("M", None)),
+        ("FI", ("F", False)),
+        ("MC", ("M", True)),
+        ("Neutered Male", ("M", True)),
+        ("Spayed Female", ("F", True)),
+        ("U", ("O", None)),
+    ],
 )
 def test_sex_codes(code: str, expected: tuple[str, bool | None]) -> None:
     from filmroom.matching.patient_fields import parse_sex
@@ -163,7 +183,10 @@ def test_sex_codes(code: str, expected: tuple[str, bool | None]) -> None:
 
 def test_death_date_bounds(tmp_path: Path) -> None:
     path = tmp_path / "patients.csv"
-    path.write_text("Patient ID,Last Name,Pet Name,DOB,DOD\n1,Smith,Bella,2010-01-02,2014-05-06\n", encoding="utf-8")
+    path.write_text(
+        "Patient ID,Last Name,Pet Name,DOB,DOD\n1,Smith,Bella,2010-01-02,2014-05-06\n",
+        encoding="utf-8",
+    )
     patient = load_patient_list(path).patients[0]
     assert patient.death_date == dt.date(2014, 5, 6)
 

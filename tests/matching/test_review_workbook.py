@@ -10,7 +10,11 @@ import pytest
 from PIL import Image
 
 from filmroom.errors import ConfigurationError
-from filmroom.matching.review_workbook import ReviewItem, read_review_workbook, write_review_workbook
+from filmroom.matching.review_workbook import (
+    ReviewItem,
+    read_review_workbook,
+    write_review_workbook,
+)
 from filmroom.models import Candidate, FieldValue, Patient, Reading
 
 
@@ -24,12 +28,27 @@ def crop(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def workbook_path(tmp_path: Path, crop: Path, patients: list[Patient]) -> Path:
-    reading = Reading(fields={"owner_last": FieldValue("MULLER", 0.7, "ocr"), "pet_name": FieldValue("Bella", 0.9, "ocr")})
-    candidates = [Candidate("M1", 0.33, ("owner surname exact",)), Candidate("M3", 0.33), Candidate("M2", 0.2)]
+    reading = Reading(
+        fields={
+            "owner_last": FieldValue("MULLER", 0.7, "ocr"),
+            "pet_name": FieldValue("Bella", 0.9, "ocr"),
+        }
+    )
+    candidates = [
+        Candidate("M1", 0.33, ("owner surname exact",)),
+        Candidate("M3", 0.33),
+        Candidate("M2", 0.2),
+    ]
     items = [
-        ReviewItem("J-0001", "film_jacket", ["scans/0001.tif"], crop, "MULLER Bella", reading, candidates),
-        ReviewItem("J-0002", "film_jacket", ["scans/0002.tif"], None, "??", Reading(), [], "unmatched"),
-        ReviewItem("J-0003", "share_folder", ["share/Smith"], None, "Smith", reading, candidates[:1]),
+        ReviewItem(
+            "J-0001", "film_jacket", ["scans/0001.tif"], crop, "MULLER Bella", reading, candidates
+        ),
+        ReviewItem(
+            "J-0002", "film_jacket", ["scans/0002.tif"], None, "??", Reading(), [], "unmatched"
+        ),
+        ReviewItem(
+            "J-0003", "share_folder", ["share/Smith"], None, "Smith", reading, candidates[:1]
+        ),
         ReviewItem("J-0004", "dicom_patient", ["a.dcm"], None, "", reading, candidates[:2]),
         ReviewItem("J-0005", "film_jacket", ["b.tif"], None, "", reading, candidates),
         ReviewItem("J-0006", "film_jacket", ["c.tif"], None, "", reading, candidates),
@@ -58,7 +77,10 @@ def test_workbook_layout(workbook_path: Path) -> None:
     assert sheet.freeze_panes == "B2"
     assert sheet.auto_filter.ref == "A1:O7"
     assert len(sheet._images) == 1
-    assert sheet.data_validations.dataValidation[0].formula1 == '"candidate 1,candidate 2,candidate 3,not a patient,skip"'
+    assert (
+        sheet.data_validations.dataValidation[0].formula1
+        == '"candidate 1,candidate 2,candidate 3,not a patient,skip"'
+    )
     assert sheet["H2"].value.startswith("pet: Bella")
     assert sheet.row_dimensions[2].height >= 40
 
@@ -109,7 +131,9 @@ def test_read_twice_same(workbook_path: Path, patients: list[Patient]) -> None:
 
 def test_both_decision_and_other_id(workbook_path: Path, patients: list[Patient]) -> None:
     _fill(workbook_path, {2: ("candidate 1", "K1")})
-    decisions, errors = read_review_workbook(workbook_path, known_patient_ids={p.patient_id for p in patients})
+    decisions, errors = read_review_workbook(
+        workbook_path, known_patient_ids={p.patient_id for p in patients}
+    )
     assert decisions == {}
     assert "row 2" in errors[0]
 
