@@ -32,6 +32,9 @@ STICKER_WHITE = (246, 245, 240)
 TYPEWRITER_INK = (38, 36, 40)
 BALLPOINT_BLUE = (28, 42, 118)
 MARKER_BLACK = (30, 28, 30)
+PRINTED_INK = (60, 52, 48)
+CLINIC_HEADER = "MAPLE GROVE ANIMAL HOSPITAL"
+FORM_CAPTIONS = ("Owner", "Patient", "Chart #")
 
 SCAN_DPI = 200
 STICKER_DPI = 150
@@ -123,24 +126,38 @@ def render_hand(spec: LabelSpec, rng: np.random.Generator, *, font_name: str) ->
 
 
 def render_scrawl(spec: LabelSpec, rng: np.random.Generator) -> Image.Image:
-    """Render a hurried marker scrawl, then smear and fade it until it is illegible."""
+    """Render a preprinted jacket form whose hand-written entries are smeared until illegible.
+
+    The printed clinic header and field captions stay sharp, so the page still looks
+    like a label, but it names no owner, pet or chart number that anyone can read.
+    """
     line_height = 90
-    image = paper((900, 80 + line_height * len(spec.lines)), MANILA, rng)
+    top = 70
+    image = paper((900, top + 40 + line_height * len(spec.lines)), MANILA, rng)
     draw = ImageDraw.Draw(image)
     for index, line in enumerate(spec.lines):
-        origin = (50 + rng.uniform(-25, 25), 25 + line_height * index)
+        origin = (190 + rng.uniform(-25, 25), top + line_height * index)
         draw_jittered_line(draw, origin, line, spec.font or "dkg", 62, MARKER_BLACK, rng, jitter=9.0)
+
     pixels = np.asarray(image, np.float32)
     kernel = np.zeros((17, 17), np.float32)
     cv2.line(kernel, (0, 4), (16, 12), 1.0, 2)
     smeared = cv2.filter2D(pixels, -1, kernel / kernel.sum())
     smeared = cv2.GaussianBlur(smeared, (0, 0), 2.2)
-    faded = np.asarray(MANILA, np.float32) + 0.45 * (smeared - np.asarray(MANILA, np.float32))
+    faded = np.asarray(MANILA, np.float32) + 0.8 * (smeared - np.asarray(MANILA, np.float32))
     height, width = faded.shape[:2]
     yy, xx = np.mgrid[0:height, 0:width]
     stain = np.exp(-(((xx - width * 0.62) / (width * 0.22)) ** 2 + ((yy - height * 0.5) / (height * 0.35)) ** 2))
     faded = faded * (1.0 - 0.25 * stain[..., None]) + np.asarray((120, 80, 40), np.float32) * 0.25 * stain[..., None]
-    return skew(Image.fromarray(np.clip(faded, 0, 255).astype(np.uint8), "RGB"), MANILA, rng)
+
+    form = Image.fromarray(np.clip(faded, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(form)
+    draw.text((40, 18), CLINIC_HEADER, font=font("sticker_bold", 30), fill=PRINTED_INK)
+    for index, caption in enumerate(FORM_CAPTIONS[: len(spec.lines)]):
+        baseline = top + line_height * index + 70
+        draw.text((40, baseline - 34), caption, font=font("sticker", 26), fill=PRINTED_INK)
+        draw.line((180, baseline, width - 40, baseline), fill=PRINTED_INK, width=2)
+    return skew(form, MANILA, rng)
 
 
 def render_label(spec: LabelSpec, rng: np.random.Generator) -> Image.Image:

@@ -227,7 +227,8 @@ JACKETS: tuple[Jacket, ...] = (
         (Film("rg1-r2c0", JPEG8, "img002.jpg"), Film("rg3-seg3", TIFF12, "img003.tif")),
         "needs_review",
         "",
-        "smeared hand-lettered scrawl that nobody can read; the jacket really is Brown Susan / Charlie 01421",
+        "preprinted form with a smeared hand-lettered entry that nobody can read; "
+        "the jacket really is Brown Susan / Charlie 01421",
     ),
     Jacket(
         "J07",
