@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pydicom
 
+from filmroom.errors import TransientDestinationError
 from filmroom.ledger import Ledger
 from filmroom.tasks.build import StagedPage
 
@@ -78,10 +79,28 @@ def load_destination(
     verify_fraction: float,
     progress: Callable[[int, int], None] | None = None,
 ) -> LoadReport:
-    """Store ``pages`` at one destination and verify them; record every placement in the ledger."""
+    """Store ``pages`` at one destination and verify them; record every placement in the ledger.
+
+    When the destination stops answering part way (after its own retries), the
+    pages it has not confirmed are reported as not stored, for the next run.
+    """
+    report = LoadReport(destination.name)
+    try:
+        _load(ledger, destination, pages, report, verify_fraction, progress)
+    except TransientDestinationError as exc:
+        logger.warning("%s stopped answering: %s", destination.name, exc)
+        for page in pages:
+            if page.sop_instance_uid not in report.verified:
+                report.problems.setdefault(
+                    page.sop_instance_uid, f"{destination.name} did not answer ({exc}); run again"
+                )
+    return report
+
+
+def _load(ledger: Ledger, destination, pages: list[StagedPage], report: LoadReport,
+          verify_fraction: float, progress: Callable[[int, int], None] | None) -> None:
     from filmroom.destinations.verify import verify_sample
 
-    report = LoadReport(destination.name)
     report.conflicts = find_conflicts(destination, pages)
     blocked = {p.sop_instance_uid for p in pages if _patient_of(p) in report.conflicts}
     for uid in blocked:
@@ -133,7 +152,6 @@ def load_destination(
                     f"retrieved copy at {destination.name} differs from the staged object: {result.reason}"
                 )
                 ledger.record_placement(result.sop_instance_uid, destination.name, "mismatch", None, result.reason)
-    return report
 
 
 def _patient_of(page: StagedPage) -> str:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -113,19 +112,24 @@ def test_orthanc_killed_run_resumes(practice, orthanc, tmp_path):
     assert orthanc.instance_count() == IMAGE_COUNT
 
 
-def test_orthanc_outage_then_rerun(practice, orthanc, tmp_path):
+def test_orthanc_outage_then_rerun(practice, orthanc, tmp_path, monkeypatch):
+    from filmroom.destinations.dimse import DimseDestination
+
     out = tmp_path / "migration"
+    real_store = DimseDestination.store
+    calls = []
 
-    def stop_when_storing() -> None:
-        deadline = time.monotonic() + 120
-        while orthanc.instance_count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        orthanc.stop()
+    def store_then_stop_orthanc(self, paths, **kwargs):
+        outcomes = real_store(self, paths, **kwargs)
+        calls.append(len(paths))
+        if len(calls) == 1:
+            orthanc.stop()
+        return outcomes
 
-    stopper = threading.Thread(target=stop_when_storing)
-    stopper.start()
+    monkeypatch.setattr("filmroom.tasks.load.STORE_CHUNK", 20)
+    monkeypatch.setattr(DimseDestination, "store", store_then_stop_orthanc)
     first = _migrate(practice, out, orthanc.dicom_spec)
-    stopper.join()
+    monkeypatch.setattr(DimseDestination, "store", real_store)
     orthanc.start()
     held_after_outage = set(orthanc.sop_instance_uids())
     archived_after_outage = set(_archived_uids(out))
@@ -133,8 +137,9 @@ def test_orthanc_outage_then_rerun(practice, orthanc, tmp_path):
     second = _migrate(practice, out, orthanc.dicom_spec)
 
     assert first.balanced
-    assert first.by_status.get("pending", 0) > 0
-    assert archived_after_outage <= held_after_outage
+    assert first.by_status.get("pending", 0) == IMAGE_COUNT
+    assert len(held_after_outage) == 20
+    assert archived_after_outage == set()
     assert second.by_status == {"archived": IMAGE_COUNT}
     assert sorted(orthanc.sop_instance_uids()) == sorted(_archived_uids(out))
     assert orthanc.instance_count() == IMAGE_COUNT
