@@ -28,7 +28,13 @@ from bench.dedupe.corpus import Sample, build_samples
 from filmroom.dedupe.fingerprint import THUMBNAIL_SIZE, Fingerprint, fingerprint
 from filmroom.dedupe.confirm import MAX_ASPECT_CHANGE, aspect_change, match_thumbnails
 from filmroom.dedupe.hamming import pairs_within
-from filmroom.dedupe.index import MAX_PHASH_DISTANCE, DedupeItem, find_duplicates, quality_rank
+from filmroom.dedupe.index import (
+    MAX_COMBINED_HASH_DISTANCE,
+    MAX_PHASH_DISTANCE,
+    DedupeItem,
+    find_duplicates,
+    quality_rank,
+)
 
 BASELINE_DISTANCE = 10
 
@@ -138,12 +144,19 @@ def _print_closest_negatives(samples: list[Sample], prints: list[Fingerprint]) -
             continue
         if aspect_change(prints[i].shape, prints[j].shape) > MAX_ASPECT_CHANGE:
             continue
+        combined = (prints[i].phash ^ prints[j].phash).bit_count()
+        combined += (prints[i].dhash ^ prints[j].dhash).bit_count()
         match = match_thumbnails(prints[i].thumbnail, prints[j].thumbnail)
-        correlations.append((match.correlation, match.mirror_margin, samples[i].key, samples[j].key))
+        correlations.append((match.correlation, combined, samples[i].key, samples[j].key))
     correlations.sort(reverse=True)
-    print(f"different-film pHash candidates with similar aspect ratio: {len(correlations)}")
-    for correlation, margin, first, second in correlations[:5]:
-        print(f"  correlation {correlation:.3f}, mirror margin {margin:+.3f}: {first} vs {second}")
+    passing = [row for row in correlations if row[1] <= MAX_COMBINED_HASH_DISTANCE]
+    print(
+        f"different-film pairs within pHash {MAX_PHASH_DISTANCE} and aspect change "
+        f"{MAX_ASPECT_CHANGE:.0%}: {len(correlations)}, of which {len(passing)} within "
+        f"pHash + dHash {MAX_COMBINED_HASH_DISTANCE}"
+    )
+    for correlation, combined, first, second in correlations[:3]:
+        print(f"  correlation {correlation:.3f}, pHash + dHash {combined}: {first} vs {second}")
 
 
 def _synthetic_fingerprints(count: int, planted: int, rng: np.random.Generator) -> list[Fingerprint]:

@@ -149,7 +149,8 @@ def render_8bit(pixels: np.ndarray, photometric: str) -> np.ndarray:
     """Render pixels as windowed 8-bit greyscale in MONOCHROME2 polarity.
 
     The window runs from the 0.5th to the 99.5th percentile of the real values, so
-    16-bit data is scaled, never clipped at 255. The window is at least 1/8 of the
+    16-bit data is scaled into 8 bits, not truncated at 255, and only those 0.5 %
+    tails saturate. The window is at least 1/8 of the
     full scale wide, so near-blank films stay near-flat. MONOCHROME1 is inverted,
     so every rendering has the same polarity. RGB becomes BT.601 luminance.
     """
@@ -203,7 +204,13 @@ def _hash_to_int(value: imagehash.ImageHash) -> int:
 
 
 def fingerprint(pixels: np.ndarray, photometric: str) -> Fingerprint:
-    """Compute the pixel digest, perceptual hashes, thumbnail and uniformity of one frame."""
+    """Compute the pixel digest, perceptual hashes, thumbnail and uniformity of one frame.
+
+    Raises
+    ------
+    ValueError
+        If ``pixels`` is not one frame of shape (rows, columns) or (rows, columns, 1, 3 or 4).
+    """
     grey = _luminance(pixels, photometric)
     full_scale, bit_depth = _full_scale(pixels, grey)
     rendered = _window(grey, full_scale, photometric)

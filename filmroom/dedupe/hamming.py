@@ -6,8 +6,8 @@ Two hashes at distance d <= 4r + 3 agree within r bits on at least one chunk
 (pigeonhole), so probing each chunk's sorted table with every flip of at most
 r bits finds every such pair. Each probe is a vectorized join over a table of
 all 2**16 chunk values, and only pairs that pass the full-distance check stay in
-memory. Distance 12 needs 4 x 697 probes: about 27 s for 100,000 random hashes
-on a 2-core machine (bench/dedupe/RESULTS.md).
+memory. Distance 12 needs 4 x 697 probes: 26 s to 52 s for 100,000 random
+hashes on a loaded 2-core machine (bench/dedupe/RESULTS.md).
 
 NOTE: a probe costs O(n + n**2 / 2**16) for uniformly spread hashes. Hashes that
 cluster, such as thousands of blank films with one pHash, make buckets and time

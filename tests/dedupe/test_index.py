@@ -57,6 +57,7 @@ def test_constant_images_go_to_review(kit) -> None:
     )
     assert verdicts["b"].duplicate_of is None
     assert verdicts["b"].needs_review
+    assert verdicts["a"].needs_review
 
 
 def test_mirror_not_duplicate(kit, film) -> None:
