@@ -13,10 +13,6 @@ from PIL import Image, ImageDraw, ImageFont
 from filmroom.settings import LabelSettings
 
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-SERIF = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
-TYPEWRITER = "/usr/share/fonts/opentype/courier-prime/Courier Prime.otf"
-SCRIPT = "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf"
-BREIP = "/usr/share/fonts/truetype/breip/Breip.ttf"
 
 
 def render_lines(

@@ -35,6 +35,23 @@ def test_read_keyed_label(write_label: Callable[..., Path], label_settings: Labe
     assert reading.orientation == 0
 
 
+@pytest.mark.parametrize(
+    ("font", "lines"),
+    [
+        ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", ["HOLLOWAY, Duke", "ID 504730", "2/28/2011"]),
+        ("/usr/share/fonts/opentype/courier-prime/Courier Prime.otf", ["HOLLOWAY Duke K9", "Chart # 504730", "28 Feb 2011"]),
+    ],
+)
+def test_read_unkeyed_typed_layouts(
+    write_label: Callable[..., Path], label_settings: LabelSettings, font: str, lines: list[str]
+) -> None:
+    reading = read_label(write_label(lines, font_path=font), settings=label_settings)
+    assert reading.value("owner_last") == "HOLLOWAY"
+    assert reading.value("pet_name") == "Duke"
+    assert reading.value("chart_number") == "504730"
+    assert reading.value("study_date") == "2011-02-28"
+
+
 @pytest.mark.parametrize("turned", [90, 180])
 def test_read_three_lines_rotated(write_label: Callable[..., Path], label_settings: LabelSettings, turned: int) -> None:
     path = write_label(THREE_LINES, rotate=turned)
