@@ -19,7 +19,11 @@ import tifffile
 from PIL import Image
 from pydicom.uid import ImplicitVRLittleEndian
 
-RADIOGRAPH_GLOBS = ("radiographs/veterinary/*.png", "radiographs/chest/*", "radiographs/pelvis/*.jpg")
+RADIOGRAPH_GLOBS = (
+    "radiographs/veterinary/*.png",
+    "radiographs/chest/*",
+    "radiographs/pelvis/*.jpg",
+)
 DICOM_FILES = (
     "dicom/pydicom_data/RG1_J2KR.dcm",
     "dicom/pydicom_data/RG3_J2KR.dcm",
@@ -56,8 +60,8 @@ def load_sources(root: Path) -> Iterator[tuple[str, np.ndarray, str, bool]]:
             dataset.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
         pixels = dataset.pixel_array
         photometric = str(dataset.PhotometricInterpretation)
-        if photometric.startswith("YBR") or photometric == "RGB":
-            pixels, photometric = pixels, "RGB"
+        if photometric.startswith("YBR"):
+            photometric = "RGB"  # pydicom 3 converts YBR pixel data to RGB by default
         yield path.stem[:24], pixels, photometric, True
 
 
@@ -136,7 +140,12 @@ def _variants(pixels: np.ndarray, photometric: str, rng: np.random.Generator) ->
     rescan = rotate(resize(rescan, 0.8), 2.0)
     rescan = crop(rescan, 0.02, 0.03, 0.03, 0.01)
     yield "rescan_combined", rescan, photometric, True
-    yield "rescan_jpeg", jpeg_roundtrip(to_8bit_export(rescan, photometric), 85), "MONOCHROME2", False
+    yield (
+        "rescan_jpeg",
+        jpeg_roundtrip(to_8bit_export(rescan, photometric), 85),
+        "MONOCHROME2",
+        False,
+    )
 
 
 def build_samples(root: Path, seed: int = 7) -> list[Sample]:
@@ -144,19 +153,35 @@ def build_samples(root: Path, seed: int = 7) -> list[Sample]:
     rng = np.random.default_rng(seed)
     samples: list[Sample] = []
     for name, pixels, photometric, is_dicom in load_sources(root):
-        samples.append(Sample(f"{name}/source", name, "source", pixels, photometric, is_dicom, True))
+        samples.append(
+            Sample(f"{name}/source", name, "source", pixels, photometric, is_dicom, True)
+        )
         for transform, copy, copy_photometric, lossless in _variants(pixels, photometric, rng):
             samples.append(
-                Sample(f"{name}/{transform}", name, transform, copy, copy_photometric, False, lossless)
+                Sample(
+                    f"{name}/{transform}", name, transform, copy, copy_photometric, False, lossless
+                )
             )
         mirror = np.ascontiguousarray(pixels[:, ::-1])
-        samples.append(Sample(f"{name}/mirror", f"{name}:mirror", "mirror", mirror, photometric, False, True))
+        samples.append(
+            Sample(f"{name}/mirror", f"{name}:mirror", "mirror", mirror, photometric, False, True)
+        )
         mirror_export = jpeg_roundtrip(to_8bit_export(mirror, photometric), 90)
         samples.append(
-            Sample(f"{name}/mirror_jpeg", f"{name}:mirror", "mirror", mirror_export, "MONOCHROME2", False, False)
+            Sample(
+                f"{name}/mirror_jpeg",
+                f"{name}:mirror",
+                "mirror",
+                mirror_export,
+                "MONOCHROME2",
+                False,
+                False,
+            )
         )
         for region, sides in (("top", (0.0, 0.3, 0.0, 0.0)), ("bottom", (0.3, 0.0, 0.0, 0.0))):
             part = crop(pixels, *sides)
             identity = f"{name}:{region}"
-            samples.append(Sample(f"{name}/{region}", identity, "region", part, photometric, False, True))
+            samples.append(
+                Sample(f"{name}/{region}", identity, "region", part, photometric, False, True)
+            )
     return samples

@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 from bench.dedupe.corpus import Sample, build_samples
-from filmroom.dedupe.fingerprint import THUMBNAIL_SIZE, Fingerprint, fingerprint
 from filmroom.dedupe.confirm import MAX_ASPECT_CHANGE, aspect_change, match_thumbnails
+from filmroom.dedupe.fingerprint import THUMBNAIL_SIZE, Fingerprint, fingerprint
 from filmroom.dedupe.hamming import pairs_within
 from filmroom.dedupe.index import (
     MAX_COMBINED_HASH_DISTANCE,
@@ -112,7 +112,9 @@ def run_labelled(root: Path) -> None:
     identity_of = {sample.key: sample.identity for sample in samples}
 
     print(f"images: {len(samples)} from {len({s.identity.split(':')[0] for s in samples})} sources")
-    print(f"fingerprint: {fingerprint_seconds:.1f} s total; find_duplicates: {dedupe_seconds:.2f} s")
+    print(
+        f"fingerprint: {fingerprint_seconds:.1f} s total; find_duplicates: {dedupe_seconds:.2f} s"
+    )
     print("| method | pairs | positive pairs | predicted | false positives | precision | recall |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, predicted in (
@@ -132,7 +134,9 @@ def run_labelled(root: Path) -> None:
         verdict = verdicts[sample.key]
         kept_identity = identity_of.get(verdict.duplicate_of or sample.key)
         if kept_identity != sample.identity or verdict.needs_review:
-            print(f"  {sample.key} -> {verdict.duplicate_of} review={verdict.needs_review}: {verdict.evidence}")
+            print(
+                f"  {sample.key} -> {verdict.duplicate_of} review={verdict.needs_review}: {verdict.evidence}"
+            )
 
 
 def _print_closest_negatives(samples: list[Sample], prints: list[Fingerprint]) -> None:
@@ -159,7 +163,9 @@ def _print_closest_negatives(samples: list[Sample], prints: list[Fingerprint]) -
         print(f"  correlation {correlation:.3f}, pHash + dHash {combined}: {first} vs {second}")
 
 
-def _synthetic_fingerprints(count: int, planted: int, rng: np.random.Generator) -> list[Fingerprint]:
+def _synthetic_fingerprints(
+    count: int, planted: int, rng: np.random.Generator
+) -> list[Fingerprint]:
     """Make random fingerprints; the last ``planted`` copy earlier ones with a few bits flipped."""
     hashes = rng.integers(0, 2**63, size=count, dtype=np.uint64) * np.uint64(2) + rng.integers(
         0, 2, size=count, dtype=np.uint64
@@ -212,16 +218,26 @@ def run_scale(count: int, planted: int = 1000) -> None:
     dedupe_seconds = time.perf_counter() - started
     duplicates = sum(verdict.duplicate_of is not None for verdict in verdicts.values())
 
-    print(f"synthetic fingerprints: {count}, planted near pairs: {planted} (distance 0-{MAX_PHASH_DISTANCE})")
-    print(f"candidate search (pHash distance <= {MAX_PHASH_DISTANCE}): {search_seconds:.1f} s, {len(pairs)} pairs, planted found {planted_found}/{planted}")
+    print(
+        f"synthetic fingerprints: {count}, planted near pairs: {planted} (distance 0-{MAX_PHASH_DISTANCE})"
+    )
+    print(
+        f"candidate search (pHash distance <= {MAX_PHASH_DISTANCE}): {search_seconds:.1f} s, {len(pairs)} pairs, planted found {planted_found}/{planted}"
+    )
     print(f"find_duplicates: {dedupe_seconds:.1f} s, duplicates {duplicates}")
-    print(f"peak RSS: {memory_before:.0f} MiB before, {memory_fingerprints:.0f} MiB with fingerprints, {_peak_memory_mib():.0f} MiB at end")
+    print(
+        f"peak RSS: {memory_before:.0f} MiB before, {memory_fingerprints:.0f} MiB with fingerprints, {_peak_memory_mib():.0f} MiB at end"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder of real test files")
-    parser.add_argument("--scale", type=int, default=100_000, help="number of synthetic fingerprints; 0 skips")
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data"), help="folder of real test files"
+    )
+    parser.add_argument(
+        "--scale", type=int, default=100_000, help="number of synthetic fingerprints; 0 skips"
+    )
     parser.add_argument("--skip-labelled", action="store_true", help="run only the scale run")
     arguments = parser.parse_args(argv)
     # The scale run goes first: peak RSS covers the whole process, and the

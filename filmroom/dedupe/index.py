@@ -70,7 +70,9 @@ class DuplicateVerdict:
     evidence: str = ""
 
 
-def quality_rank(*, original_dicom: bool, bits_stored: int, pixel_count: int, lossless: bool) -> tuple:
+def quality_rank(
+    *, original_dicom: bool, bits_stored: int, pixel_count: int, lossless: bool
+) -> tuple:
     """Build the quality tuple of an item: original DICOM, bit depth, pixel count, lossless.
 
     Tuples compare in that order, so an original DICOM beats an export, then more
@@ -148,7 +150,9 @@ def _group_exact(grouping: _Grouping, order: list[int]) -> list[int]:
                 )
             elif items[other].fingerprint.constant:
                 representatives.append(other)
-                grouping.note_pair(kept, other, "constant image with pixel digest equal to", "exact")
+                grouping.note_pair(
+                    kept, other, "constant image with pixel digest equal to", "exact"
+                )
             else:
                 grouping.claimed[other] = (kept, "exact", "pixel digest equal")
     return representatives
@@ -157,7 +161,9 @@ def _group_exact(grouping: _Grouping, order: list[int]) -> list[int]:
 def _group_near(grouping: _Grouping, representatives: list[int], order: list[int]) -> None:
     """Claim confirmed near duplicates among the exact-group representatives."""
     items = grouping.items
-    hashes = np.array([items[index].fingerprint.phash for index in representatives], dtype=np.uint64)
+    hashes = np.array(
+        [items[index].fingerprint.phash for index in representatives], dtype=np.uint64
+    )
     neighbours: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for first, second in pairs_within(hashes, MAX_PHASH_DISTANCE):
         distance = (int(hashes[first]) ^ int(hashes[second])).bit_count()
@@ -203,7 +209,9 @@ def _judge_pair(grouping: _Grouping, kept: int, other: int, distance: int) -> No
         evidence = f"{hash_note}, {match.describe()}, aspect change {change:.1%}"
         grouping.claimed[other] = (kept, "near", evidence)
     elif match.possible_mirror:
-        grouping.note_pair(kept, other, "possible mirror image of", f"{hash_note}, {match.describe()}")
+        grouping.note_pair(
+            kept, other, "possible mirror image of", f"{hash_note}, {match.describe()}"
+        )
 
 
 def _claim_exact_copies_of_near(grouping: _Grouping) -> None:

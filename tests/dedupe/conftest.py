@@ -37,7 +37,9 @@ def synthetic_film(seed: int, rows: int = 600, columns: int = 500, bits: int = 1
     field = (field - field.min()) / (field.max() - field.min())
     top = 2**bits - 1
     dtype = np.uint16 if bits > 8 else np.uint8
-    return Film(f"synthetic-{seed}", np.rint(field * top * 0.9 + top * 0.05).astype(dtype), "MONOCHROME2")
+    return Film(
+        f"synthetic-{seed}", np.rint(field * top * 0.9 + top * 0.05).astype(dtype), "MONOCHROME2"
+    )
 
 
 def _read_png_grey(path: Path) -> np.ndarray:
@@ -100,7 +102,9 @@ def item(key: str, pixels: np.ndarray, photometric: str, **quality: object) -> D
     settings.update(quality)
     archived = bool(settings.pop("archived", False))
     print_: Fingerprint = fingerprint(pixels, photometric)
-    return DedupeItem(key=key, fingerprint=print_, quality=quality_rank(**settings), archived=archived)  # type: ignore[arg-type]
+    return DedupeItem(
+        key=key, fingerprint=print_, quality=quality_rank(**settings), archived=archived
+    )  # type: ignore[arg-type]
 
 
 def jpeg_roundtrip(pixels8: np.ndarray, quality: int) -> np.ndarray:
@@ -117,18 +121,26 @@ def export_8bit(pixels: np.ndarray, photometric: str) -> np.ndarray:
     return 255 - result if photometric == "MONOCHROME1" else result
 
 
-def rescan(pixels: np.ndarray, scale: float, degrees: float, gain: float, offset: float) -> np.ndarray:
+def rescan(
+    pixels: np.ndarray, scale: float, degrees: float, gain: float, offset: float
+) -> np.ndarray:
     """Resize, rotate, change brightness and crop about 3 % per side, like a second scan."""
     rows, columns = pixels.shape[:2]
     size = (round(columns * scale), round(rows * scale))
     smaller = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     center = ((size[0] - 1) / 2, (size[1] - 1) / 2)
     matrix = cv2.getRotationMatrix2D(center, degrees, 1.0)
-    rotated = cv2.warpAffine(smaller, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    rotated = cv2.warpAffine(
+        smaller, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     top = 255.0 if pixels.dtype == np.uint8 else float(np.iinfo(pixels.dtype).max)
-    brighter = np.clip(rotated.astype(np.float64) * gain + offset * top, 0, top).astype(pixels.dtype)
+    brighter = np.clip(rotated.astype(np.float64) * gain + offset * top, 0, top).astype(
+        pixels.dtype
+    )
     cut_rows, cut_columns = round(size[1] * 0.03), round(size[0] * 0.03)
-    return brighter[cut_rows : size[1] - cut_rows // 2, cut_columns // 2 : size[0] - cut_columns].copy()
+    return brighter[
+        cut_rows : size[1] - cut_rows // 2, cut_columns // 2 : size[0] - cut_columns
+    ].copy()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -31,7 +31,7 @@ def test_uniform_films_not_duplicates(kit) -> None:
     assert verdicts["marked"].duplicate_of is None
 
 
-def test_uniform_look_alikes_go_to_review(kit) -> None:
+def test_uniform_look_alikes_not_duplicates(kit) -> None:
     first = _blank_16bit(30, seed=3)
     second = _blank_16bit(30, seed=4)
     verdicts = find_duplicates(
@@ -39,6 +39,22 @@ def test_uniform_look_alikes_go_to_review(kit) -> None:
     )
     assert verdicts["second"].duplicate_of is None
     assert verdicts["first"].duplicate_of is None
+
+
+def test_uniform_hash_match_goes_to_review(kit) -> None:
+    # Blank films rarely share a pHash because noise decides its low-energy bits,
+    # so the second fingerprint gets the first one's hashes to force a candidate.
+    first = kit.item("first", _blank_16bit(30, seed=6), "MONOCHROME2")
+    second = kit.item("second", _blank_16bit(30, seed=7), "MONOCHROME2")
+    same_hashes = replace(
+        second.fingerprint, phash=first.fingerprint.phash, dhash=first.fingerprint.dhash
+    )
+    second = replace(second, fingerprint=same_hashes)
+    verdicts = find_duplicates([first, second])
+    assert verdicts["second"].duplicate_of is None
+    assert verdicts["second"].needs_review
+    assert verdicts["first"].needs_review
+    assert "near-uniform" in verdicts["second"].evidence
 
 
 def test_exact_copy_of_noisy_blank_is_exact(kit) -> None:
@@ -63,7 +79,10 @@ def test_constant_images_go_to_review(kit) -> None:
 def test_mirror_not_duplicate(kit, film) -> None:
     mirror = np.ascontiguousarray(film.pixels[:, ::-1])
     verdicts = find_duplicates(
-        [kit.item("film", film.pixels, film.photometric), kit.item("mirror", mirror, film.photometric)]
+        [
+            kit.item("film", film.pixels, film.photometric),
+            kit.item("mirror", mirror, film.photometric),
+        ]
     )
     assert verdicts["mirror"].duplicate_of is None
     assert verdicts["film"].duplicate_of is None
@@ -73,7 +92,10 @@ def test_mirror_of_rescan_not_duplicate(kit, film) -> None:
     copy = kit.rescan(film.pixels, scale=0.8, degrees=2.0, gain=0.9, offset=0.05)
     mirror = np.ascontiguousarray(copy[:, ::-1])
     verdicts = find_duplicates(
-        [kit.item("film", film.pixels, film.photometric), kit.item("mirror", mirror, film.photometric)]
+        [
+            kit.item("film", film.pixels, film.photometric),
+            kit.item("mirror", mirror, film.photometric),
+        ]
     )
     assert verdicts["mirror"].duplicate_of is None
 
@@ -106,7 +128,9 @@ def test_tiff_and_jpeg_duplicates_tiff_kept(kit, film_16bit, tmp_path: Path) -> 
 
 
 def test_exact_across_containers(kit, film, tmp_path: Path) -> None:
-    tiff_pixels, tiff_photometric = _tiff_roundtrip(tmp_path / "a.tif", film.pixels, film.photometric)
+    tiff_pixels, tiff_photometric = _tiff_roundtrip(
+        tmp_path / "a.tif", film.pixels, film.photometric
+    )
     assert cv2.imwrite(str(tmp_path / "b.png"), film.pixels)
     png_pixels = cv2.imread(str(tmp_path / "b.png"), cv2.IMREAD_UNCHANGED)
     verdicts = find_duplicates(
@@ -123,7 +147,10 @@ def test_exact_across_containers(kit, film, tmp_path: Path) -> None:
 def test_rescan_is_near_duplicate(kit, film) -> None:
     copy = kit.rescan(film.pixels, scale=0.8, degrees=2.0, gain=0.85, offset=0.08)
     verdicts = find_duplicates(
-        [kit.item("scan", film.pixels, film.photometric), kit.item("rescan", copy, film.photometric)]
+        [
+            kit.item("scan", film.pixels, film.photometric),
+            kit.item("rescan", copy, film.photometric),
+        ]
     )
     assert verdicts["rescan"].duplicate_of == "scan"
     assert verdicts["rescan"].kind == "near"
@@ -146,7 +173,9 @@ def test_different_films_not_merged(kit, real, group: str) -> None:
     films = [real(name) for name in LOOK_ALIKES[group]]
     items = [kit.item(film.name, film.pixels, film.photometric) for film in films]
     items += [
-        kit.item(f"{film.name}/rescan", kit.rescan(film.pixels, 0.8, 2.0, 0.9, 0.05), film.photometric)
+        kit.item(
+            f"{film.name}/rescan", kit.rescan(film.pixels, 0.8, 2.0, 0.9, 0.05), film.photometric
+        )
         for film in films
     ]
     verdicts = find_duplicates(items)
@@ -164,16 +193,23 @@ def test_other_view_not_duplicate(kit, film) -> None:
     # A second view of one animal shares texture and exposure but not layout.
     # A quarter turn of the same film is the nearest stand-in with real pixels.
     turned = _view(film.pixels, 1)
-    squeezed = cv2.resize(turned, (film.pixels.shape[1], film.pixels.shape[0]), interpolation=cv2.INTER_AREA)
+    squeezed = cv2.resize(
+        turned, (film.pixels.shape[1], film.pixels.shape[0]), interpolation=cv2.INTER_AREA
+    )
     verdicts = find_duplicates(
-        [kit.item("lateral", film.pixels, film.photometric), kit.item("other", squeezed, film.photometric)]
+        [
+            kit.item("lateral", film.pixels, film.photometric),
+            kit.item("other", squeezed, film.photometric),
+        ]
     )
     assert verdicts["other"].duplicate_of is None
 
 
 def test_synthetic_different_fields_not_merged(kit) -> None:
     films = [kit.synthetic_film(seed) for seed in range(10, 16)]
-    verdicts = find_duplicates([kit.item(film.name, film.pixels, film.photometric) for film in films])
+    verdicts = find_duplicates(
+        [kit.item(film.name, film.pixels, film.photometric) for film in films]
+    )
     assert all(verdict.duplicate_of is None for verdict in verdicts.values())
 
 
@@ -204,14 +240,19 @@ def test_best_copy_kept_by_quality(kit) -> None:
 def test_tie_broken_by_key(kit) -> None:
     film = kit.synthetic_film(seed=23)
     verdicts = find_duplicates(
-        [kit.item("b", film.pixels, film.photometric), kit.item("a", film.pixels.copy(), film.photometric)]
+        [
+            kit.item("b", film.pixels, film.photometric),
+            kit.item("a", film.pixels.copy(), film.photometric),
+        ]
     )
     assert verdicts["b"].duplicate_of == "a"
 
 
 def test_every_item_gets_verdict(kit) -> None:
     films = [kit.synthetic_film(seed, rows=200, columns=160) for seed in range(30, 34)]
-    items = [kit.item(f"item-{index}", film.pixels, film.photometric) for index, film in enumerate(films)]
+    items = [
+        kit.item(f"item-{index}", film.pixels, film.photometric) for index, film in enumerate(films)
+    ]
     items.append(kit.item("copy", films[0].pixels.copy(), films[0].photometric))
     verdicts = find_duplicates(items)
     assert sorted(verdicts) == sorted(item.key for item in items)
