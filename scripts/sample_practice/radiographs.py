@@ -38,6 +38,10 @@ SOURCE_FILES = {
     "ddh3": "radiographs/pelvis/331_DDH_138.jpg",
 }
 
+# Mapped linearly, the raw CR chest RG1 looks washed out next to a real film. A gamma
+# of 1.6 darkens its mid-tones so lungs and soft tissue get a film's contrast.
+SOURCE_GAMMA = {"rg1": 1.6}
+
 
 def _grid_crops() -> dict[str, tuple[str, tuple[float, float, float, float]]]:
     """Return 16 crops of RG1 on a 4 x 4 grid; neighbors are shifted by 54% of a crop's width."""
@@ -77,14 +81,14 @@ CROPS: dict[str, tuple[str, tuple[float, float, float, float]]] = {
 }
 
 
-def _read_dicom_source(path: Path) -> np.ndarray:
+def _read_dicom_source(path: Path, gamma: float = 1.0) -> np.ndarray:
     """Read a CR image as floats in [0, 1] with bone bright, as film looks on a light box."""
     dataset = pydicom.dcmread(path)
     raw = dataset.pixel_array.astype(np.float32)
     if dataset.PhotometricInterpretation == "MONOCHROME1":
         raw = raw.max() - raw
     low, high = np.percentile(raw, (0.05, 99.95))
-    return np.clip((raw - low) / (high - low), 0.0, 1.0)
+    return np.clip((raw - low) / (high - low), 0.0, 1.0) ** gamma
 
 
 def _read_image_source(path: Path) -> np.ndarray:
@@ -114,7 +118,10 @@ class SourceImages:
         for key, relative in SOURCE_FILES.items():
             path = shared_data / relative
             is_dicom = path.suffix == ".dcm"
-            images[key] = _read_dicom_source(path) if is_dicom else _read_image_source(path)
+            if is_dicom:
+                images[key] = _read_dicom_source(path, SOURCE_GAMMA.get(key, 1.0))
+            else:
+                images[key] = _read_image_source(path)
             levels[key] = 0 if is_dicom else 256
         return cls(images, levels)
 
