@@ -21,7 +21,7 @@ UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 @runtime_checkable
 class Destination(Protocol):
-    """An archive that stores Part-10 files and answers queries about what it holds."""
+    """An archive that stores Part-10 files and can be queried for what it stores."""
 
     name: str
 
@@ -30,7 +30,7 @@ class Destination(Protocol):
         ...
 
     def find(self, sop_instance_uids: Sequence[str]) -> set[str]:
-        """Query the destination and return the subset of these UIDs it holds."""
+        """Query the destination and return the subset of these UIDs it stores."""
         ...
 
     def fetch(self, sop_instance_uid: str) -> pydicom.Dataset:
@@ -38,7 +38,7 @@ class Destination(Protocol):
         ...
 
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:
-        """Return (PatientName, PatientSpeciesDescription) held for this ID, or None."""
+        """Return (PatientName, PatientSpeciesDescription) stored for this ID, or None."""
         ...
 
     def close(self) -> None:

@@ -85,7 +85,7 @@ def parse_destination_url(url: str) -> tuple[str, str | None]:
     Raises
     ------
     ConfigurationError
-        When the URL holds credentials or an unknown query parameter.
+        When the URL contains credentials or an unknown query parameter.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -140,7 +140,7 @@ class DicomWebDestination(ClosingMixin):
         if response.status_code in (401, 403):
             self.close()
             raise ConfigurationError(
-                f"DICOMweb destination {self.name} refused the credentials (HTTP {response.status_code}); "
+                f"DICOMweb destination {self.name} rejected the credentials (HTTP {response.status_code}); "
                 "check FILMROOM_DICOMWEB_USER/FILMROOM_DICOMWEB_PASSWORD, FILMROOM_DICOMWEB_TOKEN or ?secret="
             )
         if response.status_code not in (200, 204):
@@ -193,7 +193,7 @@ class DicomWebDestination(ClosingMixin):
         """Send the files with STOW-RS in batches; return one outcome per path, in the same order.
 
         With ``skip_present``, files whose SOP Instance UID QIDO-RS finds are not sent
-        again and come back as ``already_stored``.
+        again and come back as ``already_stored``. That check compares UIDs, not content.
         """
         outcomes: list[StoreOutcome | None] = [None] * len(paths)
         headers: dict[int, InstanceHeader] = {}
@@ -207,7 +207,7 @@ class DicomWebDestination(ClosingMixin):
         if skip_present and headers:
             try:
                 present = self.find([h.sop_instance_uid for h in headers.values()])
-            except TransientDestinationError as exc:
+            except (TransientDestinationError, DestinationRejectedError) as exc:
                 logger.warning("QIDO-RS before storing failed (%s); sending every file", exc)
                 present = set()
             for position, header in headers.items():
@@ -249,6 +249,10 @@ class DicomWebDestination(ClosingMixin):
         except TransientDestinationError as exc:
             logger.error("STOW-RS of %d files to %s failed: %s", len(headers), self.name, exc)
             message = f"{exc}; gave up after {self.settings.retries} retries, store it again later"
+            return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
+        except OSError as exc:
+            logger.error("Reading a staged file for STOW-RS to %s failed: %s", self.name, exc)
+            message = f"reading a staged file of this batch failed ({exc}); store it again"
             return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
         except DestinationRejectedError as exc:
             logger.error("STOW-RS of %d files to %s rejected: %s", len(headers), self.name, exc)
@@ -305,7 +309,7 @@ class DicomWebDestination(ClosingMixin):
     # -- queries ----------------------------------------------------------------------
 
     def find(self, sop_instance_uids: Sequence[str]) -> set[str]:
-        """Return the UIDs the server holds: one QIDO-RS query per known study, else one per UID."""
+        """Return the UIDs the server stores: one QIDO-RS query per known study, else one per UID."""
         wanted = list(dict.fromkeys(sop_instance_uids))
         by_study: dict[str | None, list[str]] = defaultdict(list)
         for uid in wanted:
@@ -332,7 +336,7 @@ class DicomWebDestination(ClosingMixin):
         """
         matches = self._qido("/instances", {"SOPInstanceUID": sop_instance_uid})
         if not matches:
-            raise KeyError(f"{self.name} holds no SOP Instance UID {sop_instance_uid}")
+            raise KeyError(f"SOP Instance UID {sop_instance_uid} not found at {self.name}")
         study = json_value(matches[0], STUDY_INSTANCE_UID)
         series = json_value(matches[0], SERIES_INSTANCE_UID)
         response = self._request(
@@ -341,7 +345,7 @@ class DicomWebDestination(ClosingMixin):
             headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
         )
         if response.status_code == 404:
-            raise KeyError(f"{self.name} holds no SOP Instance UID {sop_instance_uid}")
+            raise KeyError(f"SOP Instance UID {sop_instance_uid} not found at {self.name}")
         parts = split_parts(response.content, response.headers.get("Content-Type", ""))
         if not parts:
             raise KeyError(f"WADO-RS of {sop_instance_uid} from {self.name} returned no instance")
@@ -350,7 +354,7 @@ class DicomWebDestination(ClosingMixin):
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:
         """Return (PatientName, PatientSpeciesDescription) of the first study with this PatientID.
 
-        NOTE: when the server holds several names for one PatientID, only the first
+        NOTE: when the server stores several names for one PatientID, only the first
         study's name is returned.
         """
         studies = self._qido(

@@ -14,7 +14,7 @@ STORED_WARNINGS = frozenset({0xB000, 0xB006, 0xB007})
 
 
 class StatusKind(enum.Enum):
-    """What a C-STORE status means for the caller."""
+    """Meaning of a C-STORE status for the caller."""
 
     STORED = "stored"
     TRANSIENT = "transient"
@@ -34,7 +34,7 @@ def classify_store_status(response: Dataset | None) -> StatusVerdict:
     """Classify a C-STORE response dataset returned by pynetdicom.
 
     pynetdicom returns an empty Dataset when the association was aborted, the DIMSE
-    timeout expired or the response was invalid; that is a transient failure, never
+    timeout expired or the response was invalid. That is a transient failure, never
     success. 0xA7xx (out of resources) is transient. 0x0000 and the warnings in
     ``STORED_WARNINGS`` mean stored. Every other status, including 0xA9xx (data set
     does not match SOP Class) and 0xCxxx (cannot understand), is a permanent rejection.

@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 
 INDEX_NAME = "index.sqlite"
 TEMP_PREFIX = ".partial-"
-# Status 0xA900 is "Data Set does not match SOP Class" in PS3.4 Annex B; the local
-# archive uses it, as many PACS do, for a SOP Instance UID reused with other content.
+# PS3.4 Table B.2-1 defines 0xA900 as "Data Set does not match SOP Class". The local
+# archive returns it for a SOP Instance UID that is reused with other content.
 STATUS_CONFLICT = 0xA900
 
 
@@ -134,6 +134,14 @@ class LocalArchive(ClosingMixin):
 
         relative = self.relative_path(header)
         target = self.root / relative
+        if target.is_file():
+            # The file is there but the index lacks it, as after a crash between the
+            # rename and the index update: index the archived file, never overwrite it.
+            orphan = pydicom.dcmread(target, stop_before_pixels=True)
+            orphan_row = describe_instance(orphan, relative, sha256_of(target), target.stat().st_size)
+            self._index.add([orphan_row])
+            return self._compare_with_existing(path, header, digest, {"path": relative, "sha256": orphan_row.sha256})
+
         copy_atomically(path, target)
         dataset = pydicom.dcmread(target, stop_before_pixels=True)
         self._index.add([describe_instance(dataset, relative, digest, target.stat().st_size)])
@@ -143,10 +151,10 @@ class LocalArchive(ClosingMixin):
         self, path: Path, header: InstanceHeader, digest: str, existing: dict[str, object]
     ) -> StoreOutcome:
         uid = header.sop_instance_uid
-        held = self.root / str(existing["path"])
+        archived_path = self.root / str(existing["path"])
         if existing["sha256"] == digest:
             return StoreOutcome(uid, "already_stored")
-        if pydicom.dcmread(held) == pydicom.dcmread(path):
+        if pydicom.dcmread(archived_path) == pydicom.dcmread(path):
             return StoreOutcome(
                 uid, "already_stored", message="same data set; only the file meta information differs"
             )
@@ -183,7 +191,7 @@ class LocalArchive(ClosingMixin):
         return pydicom.dcmread(self.path_of(sop_instance_uid))
 
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:
-        """Return (PatientName, PatientSpeciesDescription) that the index holds for this ID."""
+        """Return (PatientName, PatientSpeciesDescription) that the index stores for this ID."""
         row = self._index.patient(patient_id)
         if row is None:
             return None
@@ -194,7 +202,7 @@ class LocalArchive(ClosingMixin):
     ) -> list[dict[str, object]]:
         """Return patients whose owner surname and pet name start with the given text.
 
-        Each dict holds the ``patients`` columns (patient_id, patient_name, owner_last,
+        Each dict contains the ``patients`` columns (patient_id, patient_name, owner_last,
         owner_first, pet_name, species) plus study_count and instance_count.
         """
         return self._index.find_patients(owner, pet, patient_id)
@@ -212,11 +220,11 @@ class LocalArchive(ClosingMixin):
         Raises
         ------
         KeyError
-            When the archive holds no image for ``patient_id``.
+            When the archive contains no image for ``patient_id``.
         """
         rows = self.instances_for(patient_id)
         if not rows:
-            raise KeyError(f"The archive {self.root} holds no image for PatientID {patient_id!r}")
+            raise KeyError(f"No image for PatientID {patient_id!r} found in the archive {self.root}")
 
         dest_dir = Path(dest_dir)
         dest_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """SQLite index of the local archive: patients, studies and instances.
 
-The index is a cache of what the files say. ``LocalArchive.rebuild_index`` recreates
+The index is a cache of the files' headers. ``LocalArchive.rebuild_index`` recreates
 it from the ``.dcm`` files alone, so losing or corrupting ``index.sqlite`` loses no data.
 """
 

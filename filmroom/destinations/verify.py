@@ -7,6 +7,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,10 @@ def choose_sample(
 def compare_instances(retrieved: pydicom.Dataset, staged: pydicom.Dataset) -> str:
     """Return '' when identity and decoded pixels match, else the first difference found."""
     for keyword in ("SOPInstanceUID", "PatientID", "StudyInstanceUID"):
-        held = str(retrieved.get(keyword, ""))
+        actual = str(retrieved.get(keyword, ""))
         expected = str(staged.get(keyword, ""))
-        if held != expected:
-            return f"{keyword} differs: destination has {held!r}, staged file has {expected!r}"
+        if actual != expected:
+            return f"{keyword} differs: destination has {actual!r}, staged file has {expected!r}"
 
     has_retrieved = "PixelData" in retrieved
     has_staged = "PixelData" in staged
@@ -68,12 +69,12 @@ def compare_instances(retrieved: pydicom.Dataset, staged: pydicom.Dataset) -> st
         return "Pixel Data is present in only one of the two"
     if not has_staged:
         return ""
-    held_pixels = retrieved.pixel_array
+    actual_pixels = retrieved.pixel_array
     expected_pixels = staged.pixel_array
-    if held_pixels.shape != expected_pixels.shape:
-        return f"pixel array shape differs: {held_pixels.shape} != {expected_pixels.shape}"
-    if not np.array_equal(held_pixels, expected_pixels):
-        differing = int(np.count_nonzero(held_pixels != expected_pixels))
+    if actual_pixels.shape != expected_pixels.shape:
+        return f"pixel array shape differs: {actual_pixels.shape} != {expected_pixels.shape}"
+    if not np.array_equal(actual_pixels, expected_pixels):
+        differing = int(np.count_nonzero(actual_pixels != expected_pixels))
         return f"{differing} decoded pixel values differ"
     return ""
 
@@ -85,12 +86,15 @@ def verify_sample(
     *,
     min_per_study: bool = True,
     seed: int | None = None,
+    workers: int = 4,
 ) -> list[VerifyResult]:
     """Retrieve a sample of instances and compare each with its staged file.
 
     Chooses at least ``fraction`` of the UIDs and, with ``min_per_study``, at least one
-    per study. A retrieval error counts as a mismatch with the error as the reason.
-    Returns one result per sampled UID.
+    per study. ``workers`` threads call ``destination.fetch`` in parallel, so the
+    destination must allow concurrent calls (all filmroom destinations do). A retrieval
+    error counts as a mismatch with the error as the reason. Returns one result per
+    sampled UID, in the order of ``sop_uids_with_expected``.
     """
     staged_studies: dict[str, str] = {}
     for uid, path in sop_uids_with_expected.items():
@@ -98,19 +102,19 @@ def verify_sample(
         staged_studies[uid] = str(header.get("StudyInstanceUID", ""))
 
     sample = choose_sample(staged_studies, fraction, min_per_study=min_per_study, seed=seed)
-    results = []
-    for uid in sample:
-        staged = pydicom.dcmread(sop_uids_with_expected[uid])
+
+    def verify_one(uid: str) -> VerifyResult:
         try:
             retrieved = destination.fetch(uid)
         except KeyError:
-            results.append(VerifyResult(uid, False, f"{destination.name} does not hold this instance"))
-            continue
+            return VerifyResult(uid, False, f"instance not found at {destination.name}")
         except DestinationError as exc:
-            results.append(VerifyResult(uid, False, f"retrieval failed: {exc}"))
-            continue
-        reason = compare_instances(retrieved, staged)
-        results.append(VerifyResult(uid, not reason, reason))
+            return VerifyResult(uid, False, f"retrieval failed: {exc}")
+        reason = compare_instances(retrieved, pydicom.dcmread(sop_uids_with_expected[uid]))
+        return VerifyResult(uid, not reason, reason)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="verify") as pool:
+        results = list(pool.map(verify_one, sample))
 
     failed = sum(1 for result in results if not result.ok)
     logger.info(

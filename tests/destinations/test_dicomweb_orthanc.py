@@ -107,7 +107,7 @@ def test_no_credentials_raises(
 ) -> None:
     monkeypatch.delenv("FILMROOM_DICOMWEB_USER")
     monkeypatch.delenv("FILMROOM_DICOMWEB_PASSWORD")
-    with pytest.raises(ConfigurationError, match="refused the credentials"):
+    with pytest.raises(ConfigurationError, match="rejected the credentials"):
         open_destination(orthanc.dicomweb_url, fast_settings)
 
 

@@ -57,6 +57,18 @@ def test_fetch_same_pixels(orthanc: OrthancServer, sc_files: list[Path], fast_se
     assert np.array_equal(fetched.pixel_array, staged.pixel_array)
 
 
+def test_fetch_from_fresh_destination(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
+    staged = pydicom.dcmread(sc_files[3])
+    with open_destination(orthanc.dicom_spec, fast_settings) as destination:
+        destination.store(sc_files)
+    with open_destination(orthanc.dicom_spec, fast_settings) as fresh:
+        fetched = fresh.fetch(str(staged.SOPInstanceUID))
+    assert fetched.SOPInstanceUID == staged.SOPInstanceUID
+    assert np.array_equal(fetched.pixel_array, staged.pixel_array)
+
+
 def test_fetch_missing_raises(orthanc: OrthancServer, fast_settings: ArchiveSettings) -> None:
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         with pytest.raises(KeyError):

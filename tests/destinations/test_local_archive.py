@@ -60,10 +60,10 @@ def test_store_conflict_rejected(tmp_path: Path, sc_files: list[Path]) -> None:
     with LocalArchive(tmp_path / "archive") as archive:
         archive.store(sc_files[:1])
         [outcome] = archive.store([changed_path])
-        held = archive.fetch(changed.SOPInstanceUID)
+        archived = archive.fetch(changed.SOPInstanceUID)
     assert outcome.state == "rejected"
     assert outcome.status == 0xA900
-    assert str(held.PatientName) == "Hollis^Biscuit"
+    assert str(archived.PatientName) == "Hollis^Biscuit"
 
 
 def test_store_same_dataset_new_meta(tmp_path: Path, sc_files: list[Path]) -> None:
@@ -76,6 +76,22 @@ def test_store_same_dataset_new_meta(tmp_path: Path, sc_files: list[Path]) -> No
         [outcome] = archive.store([rewritten_path])
     assert outcome.state == "already_stored"
     assert "file meta" in outcome.message
+
+
+def test_store_keeps_unindexed_file(tmp_path: Path, sc_files: list[Path]) -> None:
+    root = tmp_path / "archive"
+    with LocalArchive(root) as archive:
+        archive.store(sc_files[:1])
+    (root / "index.sqlite").unlink()
+    changed = pydicom.dcmread(sc_files[0])
+    changed.PatientName = "Other^Name"
+    changed_path = tmp_path / "changed.dcm"
+    changed.save_as(changed_path)
+    with LocalArchive(root) as archive:
+        [outcome] = archive.store([changed_path])
+        archived = archive.fetch(changed.SOPInstanceUID)
+    assert outcome.state == "rejected"
+    assert str(archived.PatientName) == "Hollis^Biscuit"
 
 
 def test_store_unreadable_file_rejected(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_verify_reports_missing(tmp_path: Path, sc_files: list[Path]) -> None:
     missing = [result for result in results if not result.ok]
     assert len(results) == 6
     assert [result.sop_instance_uid for result in missing] == [uids[5]]
-    assert "does not hold" in missing[0].reason
+    assert "not found" in missing[0].reason
 
 
 def test_verify_reports_patient_id_change(tmp_path: Path, sc_files: list[Path]) -> None:

@@ -70,6 +70,7 @@ class OrthancServer:
         users: Mapping[str, str] | None = None,
         accepted_transfer_syntaxes: Sequence[str] | None = None,
         extra_config: Mapping[str, object] | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.aet = aet
@@ -77,6 +78,7 @@ class OrthancServer:
         self.users = dict(users or {})
         self.accepted_transfer_syntaxes = list(accepted_transfer_syntaxes or [])
         self.extra_config = dict(extra_config or {})
+        self.environment = dict(environment or {})
         self.dicom_port = 0
         self.http_port = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -141,7 +143,7 @@ class OrthancServer:
         config_path = self.workdir / "config.json"
         config_path.write_text(json.dumps(self.config(), indent=2), encoding="utf-8")
 
-        environment = dict(os.environ, LD_PRELOAD=str(loopback_shim()))
+        environment = dict(os.environ, LD_PRELOAD=str(loopback_shim()), **self.environment)
         log = open(self.log_path, "ab")
         self._log_handle = log
         self._process = subprocess.Popen(
@@ -198,7 +200,7 @@ class OrthancServer:
             return client.request(method, self.http_url + path, **kwargs)  # type: ignore[arg-type]
 
     def instance_count(self) -> int:
-        """Return the number of instances Orthanc holds (``/statistics``)."""
+        """Return the number of instances Orthanc stores (``/statistics``)."""
         response = self.rest("GET", "/statistics")
         response.raise_for_status()
         return int(response.json()["CountInstances"])

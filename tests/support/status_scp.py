@@ -10,12 +10,12 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import SecondaryCaptureImageStorage, Verification
 
-# A scripted response: a status code, or "timeout" to answer after the SCU's DIMSE timeout.
+# A scripted response: a status code, or "timeout" to respond after the SCU's DIMSE timeout.
 Response = int | str
 
 
 class StatusScp:
-    """Answer the n-th C-STORE with ``responses[n]``, repeating the last one afterwards.
+    """Respond to the n-th C-STORE with ``responses[n]``, repeating the last one afterwards.
 
     ``transfer_syntaxes`` limits what the SCP accepts for Secondary Capture.
     """
