@@ -164,9 +164,10 @@ def clear_generated(out: Path) -> None:
 
 def generate(out: Path, shared_data: Path) -> None:
     """Write the whole sample practice into ``out``."""
+    # Load the sources first, so a missing source leaves the previous sample in place.
+    sources = radiographs.SourceImages.load(shared_data)
     out.mkdir(parents=True, exist_ok=True)
     clear_generated(out)
-    sources = radiographs.SourceImages.load(shared_data)
     patients.write_patient_list(out / "patients.csv")
     generator = Generator(out, sources)
     generator.write_films()
@@ -185,7 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     shared = args.shared_data or default_shared_data()
-    generate(args.out, shared)
+    try:
+        generate(args.out, shared)
+    except FileNotFoundError as error:
+        print(f"make_sample_data: {error}", file=sys.stderr)
+        return 2
     print(f"wrote sample practice to {args.out}")
     return 0
 

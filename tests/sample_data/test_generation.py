@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -39,3 +41,21 @@ def test_generator_second_run_identical(
     assert sorted(first) == sorted(second)
     changed = [name for name in first if first[name] != second[name]]
     assert changed == []
+
+
+def test_generator_missing_sources_message(repo_root: Path, tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        str(repo_root / "scripts" / "make_sample_data.py"),
+        "--out",
+        str(tmp_path / "out"),
+        "--shared-data",
+        str(tmp_path / "missing"),
+    ]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "patients.csv").write_text("kept\n")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "source radiographs not found" in result.stderr
+    assert "--shared-data" in result.stderr
+    assert (tmp_path / "out" / "patients.csv").read_text() == "kept\n"
