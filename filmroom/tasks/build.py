@@ -185,15 +185,19 @@ def stage_image(
             study_date_source=date_source,
         )
         staged.append(page)
-        if path.exists():
+        built = ledger.cached(sop_uid, "build_warnings", PAGES_VERSION)
+        if path.exists() and built is not None:
+            page.warnings += built
             continue
         if pages is None:
             from filmroom.dicom.pixels import load_image_pages
 
             pages = load_image_pages(item.found.path)
-        page.warnings += _write_secondary_capture(
+        warnings = _write_secondary_capture(
             pages[offset], page, patient, conversion, settings, first_instance_number + offset
         )
+        ledger.cache(sop_uid, "build_warnings", PAGES_VERSION, warnings)
+        page.warnings += warnings
     return staged
 
 
