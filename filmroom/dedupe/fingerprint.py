@@ -28,7 +28,10 @@ FLAT_TILE_STD = 3.0  # 8-bit levels; a tile of the 64x64 rendering below this is
 UNIFORM_FLAT_FRACTION = 0.9
 UNIFORM_RENDER_STD = 8.0
 _SAMPLE_PIXELS = 1 << 20  # percentiles are estimated from at most this many pixels
-_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as Pillow's "L" mode
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as Pillow's "L"
+# fingerprint() renders an area-reduced copy no longer than this on either side,
+# because its hashes and thumbnails are 64x64 or smaller. The digest uses all pixels.
+FINGERPRINT_MAX_SIDE = 1024
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,13 @@ def pixel_digest(pixels: np.ndarray) -> str:
 def _luminance(pixels: np.ndarray, photometric: str) -> np.ndarray:
     """Return a 2-D float array of grey values from monochrome, RGB(A) or YBR pixels."""
     if pixels.ndim == 2:
-        return pixels.astype(np.float64)
+        return pixels.astype(np.float32)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
-        return pixels[:, :, 0].astype(np.float64)
+        return pixels[:, :, 0].astype(np.float32)
     if pixels.ndim == 3 and pixels.shape[2] in (3, 4):
         if photometric.upper().startswith("YBR"):
-            return pixels[:, :, 0].astype(np.float64)
-        return pixels[:, :, :3].astype(np.float64) @ _LUMA_WEIGHTS
+            return pixels[:, :, 0].astype(np.float32)
+        return pixels[:, :, :3].astype(np.float32) @ _LUMA_WEIGHTS
     raise ValueError(
         f"pixels of shape {pixels.shape} are not one greyscale or RGB frame; "
         "pass a single frame as (rows, columns) or (rows, columns, 3)"
@@ -213,6 +216,11 @@ def fingerprint(pixels: np.ndarray, photometric: str) -> Fingerprint:
     """
     grey = _luminance(pixels, photometric)
     full_scale, bit_depth = _full_scale(pixels, grey)
+    rows, columns = grey.shape
+    reduction = max(rows, columns) / FINGERPRINT_MAX_SIDE
+    if reduction > 1:
+        size = (max(1, round(columns / reduction)), max(1, round(rows / reduction)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     rendered = _window(grey, full_scale, photometric)
     image = Image.fromarray(rendered)
     row_step = max(1, rendered.shape[0] // 512)
@@ -225,7 +233,7 @@ def fingerprint(pixels: np.ndarray, photometric: str) -> Fingerprint:
         thumbnail=_equalized_thumbnail(rendered),
         render_std=float(sample.std()),
         flat_fraction=_flat_fraction(rendered),
-        shape=(int(rendered.shape[0]), int(rendered.shape[1])),
+        shape=(int(rows), int(columns)),
         bit_depth=bit_depth,
-        constant=bool(grey.min() == grey.max()),
+        constant=bool(pixels.min() == pixels.max()),
     )
