@@ -24,11 +24,15 @@ def generated_files(root: Path) -> dict[str, bytes]:
 
 
 def test_committed_sample_matches_generation(fresh_sample: Path, sample_root: Path) -> None:
+    # Image bytes depend on the installed Pillow, FreeType, zlib and OpenJPEG builds, so
+    # only the file list and the text files must match a fresh generation exactly.
     committed = generated_files(sample_root)
     fresh = generated_files(fresh_sample)
-    assert sorted(committed) == sorted(fresh)
-    changed = [name for name in committed if committed[name] != fresh[name]]
-    assert changed == [], "rerun: python scripts/make_sample_data.py"
+    texts = [name for name in committed if name.endswith((".csv", ".txt"))]
+
+    assert sorted(committed) == sorted(fresh), "rerun: python scripts/make_sample_data.py"
+    assert texts
+    assert [name for name in texts if committed[name] != fresh[name]] == []
 
 
 @pytest.mark.slow
