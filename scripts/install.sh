@@ -9,7 +9,7 @@ APT_PACKAGES=(
     tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
     orthanc orthanc-dicomweb
     dicom3tools dcmtk
-    python3-venv
+    python3-venv gcc libc6-dev
     fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-gnutypewriter
     fonts-courier-prime fonts-dancingscript fonts-breip fonts-dkg-handwriting
     fonts-humor-sans fonts-comic-neue
