@@ -251,7 +251,7 @@ class DicomWebDestination(ClosingMixin):
             message = f"{exc}; gave up after {self.settings.retries} retries, store it again later"
             return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
         except OSError as exc:
-            logger.error("Reading a staged file for STOW-RS to %s failed: %s", self.name, exc)
+            logger.error("Reading a staged file for STOW-RS to %s failed: %s", self.name, exc.strerror)
             message = f"reading a staged file of this batch failed ({exc}); store it again"
             return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
         except DestinationRejectedError as exc:

@@ -282,7 +282,7 @@ class DimseDestination(ClosingMixin):
                 association, last_error = None, f"association ended before sending ({exc})"
                 continue
             except (OSError, ValueError) as exc:
-                logger.error("Cannot send %s (SOP Instance UID %s): %s", header.path, uid, exc)
+                logger.error("Cannot send SOP Instance UID %s: %s", uid, type(exc).__name__)
                 message = f"cannot send {header.path}: {exc}; fix the file and store it again"
                 return StoreOutcome(uid, "failed", message=message), association
             message = "; ".join(part for part in (note, verdict.message) if part)

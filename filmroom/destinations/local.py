@@ -116,7 +116,8 @@ class LocalArchive(ClosingMixin):
                 except BadInputError as exc:
                     outcomes.append(rejected_for_bad_input(Path(path), exc))
                 except OSError as exc:
-                    logger.error("Writing %s to the local archive failed: %s", path, exc)
+                    # Paths are left out of logs because staged file names may contain patient names.
+                    logger.error("Writing a file to the local archive %s failed: %s", self.root, exc.strerror)
                     outcomes.append(
                         StoreOutcome("", "failed", message=f"{path}: write failed ({exc}); retry later")
                     )
@@ -135,8 +136,8 @@ class LocalArchive(ClosingMixin):
         relative = self.relative_path(header)
         target = self.root / relative
         if target.is_file():
-            # The file is there but the index lacks it, as after a crash between the
-            # rename and the index update: index the archived file, never overwrite it.
+            # The file exists but the index lacks it, as after a crash between the rename
+            # and the index update. Index the archived file and never overwrite it.
             orphan = pydicom.dcmread(target, stop_before_pixels=True)
             orphan_row = describe_instance(orphan, relative, sha256_of(target), target.stat().st_size)
             self._index.add([orphan_row])
@@ -233,7 +234,7 @@ class LocalArchive(ClosingMixin):
         for row in rows:
             file_set.add(self.root / str(row["path"]))
         file_set.write(dest_dir)
-        logger.info("Exported %d images of one patient to %s", len(rows), dest_dir)
+        logger.info("Exported %d images of one patient", len(rows))
         return dest_dir / "DICOMDIR"
 
     def rebuild_index(self) -> int:

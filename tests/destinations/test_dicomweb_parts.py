@@ -67,3 +67,15 @@ def test_auth_user_without_password() -> None:
 
 def test_auth_none_by_default() -> None:
     assert resolve_auth(None, {}) is None
+
+
+def test_auth_secret_block_basic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "u:p:q")
+    auth = resolve_auth("pacs-login", {"FILMROOM_DICOMWEB_TOKEN": "ignored"})
+    request = next(auth.auth_flow(httpx.Request("GET", "https://pacs.example/")))  # type: ignore[union-attr]
+    assert request.headers["Authorization"] == httpx.BasicAuth("u", "p:q")._auth_header
+
+
+def test_auth_secret_block_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "eyJhbGciOi.x.y")
+    assert isinstance(resolve_auth("pacs-token", {}), BearerAuth)
