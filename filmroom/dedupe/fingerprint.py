@@ -34,16 +34,17 @@ _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.60
 FINGERPRINT_MAX_SIDE = 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: the ndarray field has no truth value
 class Fingerprint:
     """Content summary of one decoded image.
 
     ``phash`` and ``dhash`` are 64-bit perceptual hashes (imagehash's ``phash`` and
     ``dhash``, row-major bits, first bit most significant) of the 8-bit rendering.
     ``thumbnail`` is the rendering area-resized to 32x32 and histogram-equalized, so
-    brightness and contrast changes do not alter it. ``render_std`` and
-    ``flat_fraction`` measure uniformity. ``shape`` is (rows, columns) and
-    ``bit_depth`` the number of bits the values span (8 for 8-bit data).
+    monotonic brightness, contrast and gamma changes barely alter it. ``render_std``
+    and ``flat_fraction`` measure uniformity. ``shape`` is (rows, columns) of the
+    decoded pixels and ``bit_depth`` the number of bits their values span (8 for
+    8-bit data, 32 for floating point).
     """
 
     pixel_digest: str
