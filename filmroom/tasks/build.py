@@ -91,6 +91,10 @@ def page_facts(ledger: Ledger, item: Identified) -> list[dict[str, Any]]:
     if cached is not None:
         return cached
     pages = load_image_pages(item.found.path)
+    try:
+        fingerprints = [fingerprint(p.pixels, p.photometric).to_dict() for p in pages]
+    except ValueError as exc:
+        raise BadInputError(item.found.path, f"image has an unsupported pixel layout: {exc}") from None
     cached = [
         {
             "page": p.page_index,
@@ -99,9 +103,9 @@ def page_facts(ledger: Ledger, item: Identified) -> list[dict[str, Any]]:
             "pixel_count": int(p.pixels.shape[0] * p.pixels.shape[1]),
             "lossless": p.jpeg_bytes is None and p.source_format != "jpeg",
             "exif": p.exif_datetime.isoformat() if p.exif_datetime else None,
-            "fingerprint": fingerprint(p.pixels, p.photometric).to_dict(),
+            "fingerprint": page_fingerprint,
         }
-        for p in pages
+        for p, page_fingerprint in zip(pages, fingerprints, strict=True)
     ]
     ledger.cache(item.found.sha256, "pages", PAGES_VERSION, cached)
     return cached
@@ -303,6 +307,7 @@ def _legacy_fingerprint(dataset) -> dict[str, Any] | None:
     try:
         pixels = decoded_pixels(dataset)
     except (BadInputError, ValueError, RuntimeError, NotImplementedError, AttributeError, KeyError) as exc:
+        # pydicom and its decoder plugins raise any of these for pixel data they cannot decode.
         logger.info("Pixels of %s not decodable for duplicate checks: %s", dataset.get("SOPInstanceUID"), exc)
         return None
     if pixels.ndim == 4 or (pixels.ndim == 3 and int(dataset.get("NumberOfFrames", 1) or 1) > 1):
