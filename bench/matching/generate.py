@@ -103,9 +103,10 @@ def make_patients(count: int, seed: int = 1) -> list[Patient]:
     pets = _zipf_pool(rng, max(100, count // 5), (1, 2), _PET_ENDINGS)
     surname_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(surnames))]
     pet_weights = [1 / (rank + 1) for rank in range(len(pets))]
-    surname_weights[0] *= 2  # one surname shared by many households (about 7% of patients)
+    surname_weights[0] *= 2  # one surname shared by many households (about 9% of patients)
     patients: list[Patient] = []
     next_chart = 10_000
+    used_charts: set[str] = set()
     while len(patients) < count:
         owner_last = rng.choices(surnames, surname_weights)[0]
         owner_first = rng.choice(firsts)
@@ -119,9 +120,14 @@ def make_patients(count: int, seed: int = 1) -> list[Patient]:
                 birth + dt.timedelta(days=rng.randint(1500, 6000)) if rng.random() < 0.3 else None
             )
             chart = str(next_chart)
-            if rng.random() < 0.05:
-                chart = "00" + chart[2:]  # zero-padded charts that differ from their stripped twins
             next_chart += 1
+            if patients and rng.random() < 0.05:
+                # "00" + the previous patient's chart: equal to it only without leading zeros.
+                chart = "00" + patients[-1].patient_id.lstrip("0")
+                if chart in used_charts:
+                    chart = str(next_chart)
+                    next_chart += 1
+            used_charts.add(chart)
             patients.append(
                 Patient(
                     chart,
