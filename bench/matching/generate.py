@@ -104,21 +104,23 @@ def make_patients(count: int, seed: int = 1) -> list[Patient]:
     surname_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(surnames))]
     pet_weights = [1 / (rank + 1) for rank in range(len(pets))]
     surname_weights[0] *= 2  # one surname shared by many households (about 9% of patients)
+
     patients: list[Patient] = []
     next_chart = 10_000
     used_charts: set[str] = set()
     while len(patients) < count:
         owner_last = rng.choices(surnames, surname_weights)[0]
         owner_first = rng.choice(firsts)
-        household = (
-            12 if not patients else rng.choice([1, 1, 1, 1, 2, 2, 3, 4])
-        )  # the first owner has 12 pets
+        # The first owner has 12 pets; the others have 1 to 4.
+        household = 12 if not patients else rng.choice([1, 1, 1, 1, 2, 2, 3, 4])
+
         for _ in range(household):
             species = rng.choices([s[0] for s in _SPECIES], [s[2] for s in _SPECIES])[0]
             birth = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randint(0, 6000))
             death = (
                 birth + dt.timedelta(days=rng.randint(1500, 6000)) if rng.random() < 0.3 else None
             )
+
             chart = str(next_chart)
             next_chart += 1
             if patients and rng.random() < 0.05:
@@ -128,6 +130,7 @@ def make_patients(count: int, seed: int = 1) -> list[Patient]:
                     chart = str(next_chart)
                     next_chart += 1
             used_charts.add(chart)
+
             patients.append(
                 Patient(
                     chart,
