@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.uid import UID, ExplicitVRLittleEndian
@@ -26,6 +27,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.sop_class import Verification
 
 from filmroom.destinations.base import ClosingMixin, InstanceHeader, read_header, rejected_for_bad_input
+from filmroom.destinations.dimse_commit import NO_SUCH_OBJECT_INSTANCE, CommitResult, request_commitment
 from filmroom.destinations.dimse_contexts import RETRIEVE_SYNTAXES, is_uncompressed, storage_contexts
 from filmroom.destinations.dimse_query import (
     FIND_MODELS,
@@ -114,6 +116,7 @@ class DimseDestination(ClosingMixin):
         ae: AE,
         contexts: list[PresentationContext],
         ext_neg: list[object] | None = None,
+        evt_handlers: list[tuple[Any, Any]] | None = None,
     ) -> Association:
         tls_args = (self._ssl_context, self.host) if self._ssl_context else None
         association = ae.associate(
@@ -123,6 +126,7 @@ class DimseDestination(ClosingMixin):
             ae_title=self.called_ae_title,
             ext_neg=ext_neg,  # type: ignore[arg-type]
             tls_args=tls_args,
+            evt_handlers=evt_handlers,
         )
         if association.is_established:
             _disable_nagle(association)
@@ -441,3 +445,62 @@ class DimseDestination(ClosingMixin):
             return None
         first = exact[0]
         return str(first.get("PatientName", "") or ""), str(first.get("PatientSpeciesDescription", "") or "")
+
+    # -- storage commitment -------------------------------------------------------------
+
+    def commit(
+        self, sop_instance_uids: Sequence[str], *, listen_address: tuple[str, int], timeout: float | None = None
+    ) -> CommitResult:
+        """Request storage commitment (N-ACTION) and wait for the PACS's N-EVENT-REPORT.
+
+        ``listen_address`` is the (host, port) where a temporary SCP with our calling AE
+        title waits for a report sent on a new association. The PACS must list that AE
+        title, host and port. ``timeout`` defaults to ``settings.timeout_seconds``.
+        UIDs whose SOP Class neither a staged file nor a C-FIND provides are reported
+        as failed with reason 0x0112 (no such object instance) without being requested.
+        """
+        wanted = list(dict.fromkeys(sop_instance_uids))
+        with self._study_lock:
+            sop_classes = {uid: self._sop_class_of[uid] for uid in wanted if uid in self._sop_class_of}
+        unknown = [uid for uid in wanted if uid not in sop_classes]
+        if unknown:
+            sop_classes.update(self._find_sop_classes(unknown))
+        not_found = [uid for uid in wanted if uid not in sop_classes]
+
+        if sop_classes:
+            def associate(contexts, handlers):  # type: ignore[no-untyped-def]
+                return self._associate(self._new_ae(), contexts, evt_handlers=handlers)
+
+            result = request_commitment(
+                associate,
+                self.settings.calling_ae_title,
+                sop_classes,
+                listen_address=listen_address,
+                timeout=self.settings.timeout_seconds if timeout is None else timeout,
+            )
+        else:
+            result = CommitResult(transaction_uid="")
+        result.failed.update({uid: NO_SUCH_OBJECT_INSTANCE for uid in not_found})
+        logger.info(
+            "Storage commitment at %s: %d committed, %d failed, %d without report",
+            self.name, len(result.committed), len(result.failed), len(result.unanswered),
+        )
+        return result
+
+    def _find_sop_classes(self, sop_instance_uids: list[str]) -> dict[str, str]:
+        """Return the SOP Class UID of each instance that C-FIND finds."""
+        by_study: dict[str | None, list[str]] = defaultdict(list)
+        with self._study_lock:
+            for uid in sop_instance_uids:
+                by_study[self._study_of.get(uid)].append(uid)
+
+        def query(association: Association) -> dict[str, str]:
+            classes: dict[str, str] = {}
+            for study, uids in by_study.items():
+                for match in find_instances(association, study, uids):
+                    sop_class = str(match.get("SOPClassUID", "") or "")
+                    if sop_class:
+                        classes[str(match.SOPInstanceUID)] = sop_class
+            return classes
+
+        return self._with_query_association("C-FIND", query)

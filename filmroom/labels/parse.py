@@ -20,6 +20,15 @@ EDGE_PUNCTUATION = ",;:|!\"'`()[]{}<>_~*"
 # Characters that OCR confuses with digits inside numbers.
 DIGIT_CONFUSABLES = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"})
 LONE_NUMBER = re.compile(r"^#?\s*([A-Z]{0,2}-?\d{4,10})$")
+# Jacket labels have a handful of lines. On longer text (a letter, a form, a page of
+# prose) fields found without keys are guesses, so their confidence is halved.
+MAX_LABEL_LINES = 12
+LONG_TEXT_FACTOR = 0.5
+
+
+def _capitalized(token: str) -> bool:
+    """Return whether a token is written like a name on a label: "Bella" or "BELLA"."""
+    return bool(NAME_TOKEN.match(token)) and token[0].isupper()
 
 
 @dataclass(frozen=True)
@@ -132,10 +141,14 @@ def _name_factor(token: str) -> float:
 
 def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
     """Return a chart or rad number from a token, fixing OCR letter-digit confusions."""
-    token = _clean(token).rstrip(".")
+    raw = token.rstrip(".,")
+    token = _clean(raw)
     if not token:
         return None
     factor = 1.0
+    if token != raw:
+        # Punctuation glued to a number ("7332)") is often a misread digit.
+        factor *= patterns.fit["confusable_fixed"] * 0.6
     digits = sum(ch.isdigit() for ch in token)
     if digits >= max(2, len(token) // 2):
         # Keep a short letter prefix ("AB-1234"); fix confusions only in the numeric body.
@@ -173,7 +186,9 @@ def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) ->
             continue
         species = normalize_species(tokens[index], strict=keyed or len(tokens[index]) >= 3)
         if species:
-            fields.put("species", species, words[index].confidence)
+            # Labels write species as codes or capitalized words; "dog" in lower case is usually prose.
+            factor = 0.6 if not keyed and tokens[index].islower() else 1.0
+            fields.put("species", species, words[index].confidence * factor)
             used.add(index)
         index += 1
     return used
@@ -309,9 +324,9 @@ def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: Label
         last_words, pet_words = tokens[:1], tokens[1:]
     else:
         return
-    if len(last_words) > 2:
-        factor *= 0.5
-        last_words = last_words[-2:]
+    names = [_clean(w.text).rstrip(".") for w in [*last_words, *pet_words[:1]]]
+    if len(last_words) > 2 or not all(_capitalized(name) for name in names):
+        return  # prose or OCR noise rather than "SURNAME, Pet"
     if last_words and pet_words:
         last = " ".join(_clean(w.text).rstrip(".") for w in last_words)
         fit = min(_name_factor(_clean(w.text).rstrip(".")) for w in last_words)
@@ -342,7 +357,7 @@ def _parse_unkeyed(span: _Span, fields: _Fields, patterns: LabelPatterns, state:
             state["names_done"] = True
     elif len(alpha) == 1 and len(rest) == 1 and not state["lone_name_done"]:
         token = _clean(alpha[0].text)
-        if NAME_TOKEN.match(token):
+        if _capitalized(token):
             _put_pet(tuple(alpha), fields, patterns.fit["single_line_name"])
             state["lone_name_done"] = True
 
@@ -376,9 +391,10 @@ def parse_label_words(lines: list[list[Word]], patterns: LabelPatterns | None = 
         for span in spans:
             if not span.field:
                 _parse_unkeyed(span, unkeyed, patterns, state)
+    factor = LONG_TEXT_FACTOR if len(spans_by_line) > MAX_LABEL_LINES else 1.0
     for name, value in unkeyed.values.items():
         if name not in fields.values:
-            fields.values[name] = value
+            fields.values[name] = FieldValue(value.value, round(value.confidence * factor, 3), value.source)
     return fields.values
 
 

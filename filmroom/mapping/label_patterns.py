@@ -110,8 +110,8 @@ def parse_patterns(data: object, path: Path = PATTERNS_FILE) -> LabelPatterns:
     alternatives = sorted(key_fields, key=len, reverse=True)
     body = "|".join(re.escape(key).replace(r"\ ", r"[\s.]*") for key in alternatives)
     key_regex = re.compile(
-        rf"(?<![A-Za-z0-9])(?P<key>(?:{body}))(?:[\s.]*(?:#|no\b|num\b|number\b))?\s*[:#.=]\s*"
-        rf"|^(?P<lead>(?:{body}))(?:[\s.]*(?:#|no\b))?\s+(?=\S)",
+        rf"(?<![A-Za-z0-9])(?P<key>(?:{body}))(?:[\s.]*(?:#|no\b|num\b|number\b))?\s*[:;#.=]\s*"
+        rf"|^(?P<lead>(?:{body}))(?:[\s.]*(?:#|no\b))?[;:]?\s+(?=\S)",
         re.IGNORECASE,
     )
 
