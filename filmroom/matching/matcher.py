@@ -88,21 +88,8 @@ class Matcher:
         if not positions:
             return MatchResult(Decision.UNMATCHED, [], "")
 
-        # With owner and pet order unknown, each patient is weighed by the better order.
         caches: list[dict[object, object]] = [{} for _ in hypotheses]
-        weighed = [
-            (
-                max(
-                    (
-                        weigh_candidate(h, self.keys[p], self.u, c)
-                        for h, c in zip(hypotheses, caches, strict=True)
-                    ),
-                    key=lambda e: e.weight,
-                ),
-                p,
-            )
-            for p in sorted(positions)
-        ]
+        weighed = [(self._weigh(p, hypotheses, caches), p) for p in sorted(positions)]
         logs = [min(self.log_prior + e.weight, MAX_WEIGHT) for e, _ in weighed]
         top_log = max(max(logs), self.log_none)
         denominator = 2 ** (self.log_none - top_log) + sum(2 ** (x - top_log) for x in logs)
@@ -131,3 +118,17 @@ class Matcher:
         if best_score >= self.settings.plausible_min_score:
             return MatchResult(Decision.NEEDS_REVIEW, candidates, method)
         return MatchResult(Decision.UNMATCHED, candidates, method)
+
+    def _weigh(
+        self, position: int, hypotheses: list[ReadingKeys], caches: list[dict[object, object]]
+    ) -> Evidence:
+        """Weigh one patient against each reading hypothesis and keep the best one.
+
+        There are two hypotheses only when the order of owner and pet name is unknown.
+        """
+        known = self.keys[position]
+        evidences = [
+            weigh_candidate(hypothesis, known, self.u, cache)
+            for hypothesis, cache in zip(hypotheses, caches, strict=True)
+        ]
+        return max(evidences, key=lambda evidence: evidence.weight)
