@@ -176,3 +176,43 @@ def test_open_wrong_called_aet(orthanc: OrthancServer, fast_settings: ArchiveSet
 
     with pytest.raises(ConfigurationError, match="AE titles"):
         open_destination(f"dicom://WRONG@127.0.0.1:{orthanc.dicom_port}", fast_settings)
+
+
+def test_commit_reports_stored_and_missing(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
+    uids = _uids(sc_files)
+    listen_address = ("127.0.0.1", orthanc.modality_ports["FILMROOM"])
+    with DimseDestination("127.0.0.1", orthanc.dicom_port, "ORTHANC", fast_settings) as destination:
+        destination.store(sc_files)
+        orthanc.delete_instance(uids[5])
+        result = destination.commit(uids, listen_address=listen_address)
+    assert result.committed == set(uids[:5])
+    assert result.failed == {uids[5]: 0x0112}
+    assert result.unanswered == set()
+
+
+def test_commit_from_fresh_destination(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
+    uids = _uids(sc_files)
+    listen_address = ("127.0.0.1", orthanc.modality_ports["FILMROOM"])
+    with open_destination(orthanc.dicom_spec, fast_settings) as destination:
+        destination.store(sc_files)
+    with DimseDestination("127.0.0.1", orthanc.dicom_port, "ORTHANC", fast_settings) as fresh:
+        result = fresh.commit(uids, listen_address=listen_address)
+    assert result.committed == set(uids)
+    assert result.failed == {}
+
+
+def test_commit_without_report_unanswered(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
+    from orthanc_server import free_port
+
+    uids = _uids(sc_files)
+    with DimseDestination("127.0.0.1", orthanc.dicom_port, "ORTHANC", fast_settings) as destination:
+        destination.store(sc_files)
+        result = destination.commit(uids, listen_address=("127.0.0.1", free_port()), timeout=1.0)
+    assert result.committed == set()
+    assert result.unanswered == set(uids)

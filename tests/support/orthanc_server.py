@@ -81,6 +81,9 @@ class OrthancServer:
         self.environment = dict(environment or {})
         self.dicom_port = 0
         self.http_port = 0
+        # Port on 127.0.0.1 where Orthanc reaches each calling AE, for example for a
+        # storage commitment report.
+        self.modality_ports = {aet: free_port() for aet in self.calling_aets}
         self._process: subprocess.Popen[bytes] | None = None
         self._log_handle: object | None = None
 
@@ -118,7 +121,12 @@ class OrthancServer:
             "DicomAlwaysAllowStore": True,
             "DicomCheckModalityHost": True,
             "DicomModalities": {
-                aet.lower(): {"AET": aet, "Host": "127.0.0.1", "Port": free_port(), "AllowStorageCommitment": True}
+                aet.lower(): {
+                    "AET": aet,
+                    "Host": "127.0.0.1",
+                    "Port": self.modality_ports[aet],
+                    "AllowStorageCommitment": True,
+                }
                 for aet in self.calling_aets
             },
             "SaveJobs": False,
@@ -211,6 +219,14 @@ class OrthancServer:
         response.raise_for_status()
         for patient in response.json():
             self.rest("DELETE", f"/patients/{patient}").raise_for_status()
+
+    def delete_instance(self, sop_instance_uid: str) -> None:
+        """Delete one instance by its SOP Instance UID."""
+        response = self.rest("POST", "/tools/lookup", content=sop_instance_uid)
+        response.raise_for_status()
+        for match in response.json():
+            if match["Type"] == "Instance":
+                self.rest("DELETE", f"/instances/{match['ID']}").raise_for_status()
 
     def sop_instance_uids(self) -> list[str]:
         """Return the SOP Instance UIDs of every stored instance."""
