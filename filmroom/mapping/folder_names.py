@@ -21,7 +21,7 @@ _WORD = r"[^\W\d_][^\W\d_'’.-]*"
 _PLACEHOLDERS = {
     "{name}": rf"{_WORD}(?:[ '’.-]+{_WORD})*?",
     "{word}": _WORD,
-    "{date}": r"\d{4}[-.]\d{2}[-.]\d{2}|\d{8}|(?:19|20)\d{2}",
+    "{date}": r"\d{4}[-.]\d{2}[-.]\d{2}|\d{1,2}[-.]\d{1,2}[-.]\d{4}|\d{8}|(?:19|20)\d{2}",
     "{id}": r"(?=[A-Za-z-]*\d)[A-Za-z0-9-]+",
 }
 _PLACEHOLDERS["{id_prefix}"] = (
@@ -71,12 +71,22 @@ def _is_ignored(text: str, ignore_words: frozenset[str]) -> bool:
 
 
 def _study_date(text: str) -> tuple[str | None, int | None]:
-    """Return (ISO date, year) from a folder date; a bare year gives no ISO date."""
+    """Return (ISO date, year) from a folder date; a bare year gives no ISO date.
+
+    Year-first dates are read as Y-M-D. Year-last dates are read the US way, M-D-Y,
+    unless the first number is over 12, which makes it D-M-Y.
+    """
+    us_form = re.fullmatch(r"(\d{1,2})[-.](\d{1,2})[-.](\d{4})", text)
     digits = re.sub(r"\D", "", text)
     if len(digits) == 4:
         return None, int(digits)
     try:
-        date = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+        if us_form:
+            first, second, year = (int(part) for part in us_form.groups())
+            month, day = (second, first) if first > 12 else (first, second)
+            date = dt.date(year, month, day)
+        else:
+            date = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return None, None
     return date.isoformat(), date.year

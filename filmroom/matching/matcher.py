@@ -115,7 +115,10 @@ class Matcher:
             and not best_evidence.confident_conflict
         ):
             return MatchResult(Decision.AUTO, candidates, method)
-        if best_score >= self.settings.plausible_min_score:
+        # Tied candidates split the posterior, so each may stay below the plausible
+        # score while together they make "in the list" likely: a person decides.
+        in_list = sum(score for score, _, _ in scored)
+        if best_score >= self.settings.plausible_min_score or in_list >= self.settings.plausible_min_score:
             return MatchResult(Decision.NEEDS_REVIEW, candidates, method)
         return MatchResult(Decision.UNMATCHED, candidates, method)
 

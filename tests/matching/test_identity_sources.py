@@ -24,6 +24,8 @@ from filmroom.settings import MatchSettings
         ("Jones, Fluffy 2011", "Jones", "Fluffy", None),
         ("Jones_Fluffy_20110402", "Jones", "Fluffy", "2011-04-02"),
         ("Van Dyke, Mr Whiskers", "Van Dyke", "Mr Whiskers", None),
+        ("SMITH Max 03-15-2012", "SMITH", "Max", "2012-03-15"),
+        ("Doe, Rex 15.03.2015", "Doe", "Rex", "2015-03-15"),
     ],
 )
 def test_folder_name_fields(name: str, owner: str, pet: str, date: str | None) -> None:

@@ -61,6 +61,14 @@ def test_umlaut_variants_tie_not_auto(
     assert result.candidates[0].score == result.candidates[1].score
 
 
+def test_umlaut_variants_tie_goes_to_review(
+    matcher: Matcher, make_reading: Callable[..., Reading]
+) -> None:
+    result = matcher.match(make_reading(owner_last="MULLER", pet_name="Bella"))
+
+    assert result.decision is Decision.NEEDS_REVIEW
+
+
 def test_owner_alone_not_auto(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
     result = matcher.match(make_reading(owner_last="Okafor", owner_first="Ivy"))
     assert result.decision is not Decision.AUTO
