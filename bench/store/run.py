@@ -36,18 +36,20 @@ import pydicom
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
 
-from orthanc_server import OrthancServer, orthanc_available  # noqa: E402
-from sc_files import write_sc_files  # noqa: E402
+from orthanc_server import OrthancServer, orthanc_available
+from sc_files import write_sc_files
 
-from filmroom.destinations.dimse import DimseDestination  # noqa: E402
-from filmroom.destinations.verify import verify_sample  # noqa: E402
-from filmroom.settings import ArchiveSettings  # noqa: E402
+from filmroom.destinations.dimse import DimseDestination
+from filmroom.destinations.verify import verify_sample
+from filmroom.settings import ArchiveSettings
 
 # Orthanc options for both sides; the rest are the OrthancServer defaults.
 ORTHANC_TUNING = {"StorageCompression": False, "DicomThreadsCount": 4, "ConcurrentJobs": 2}
 
 
-def run_filmroom(server: OrthancServer, files: list[Path], settings: ArchiveSettings) -> dict[str, object]:
+def run_filmroom(
+    server: OrthancServer, files: list[Path], settings: ArchiveSettings
+) -> dict[str, object]:
     """Store, check every UID with C-FIND and verify a sample with C-GET; return counts."""
     uids = [str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID) for path in files]
     with DimseDestination("127.0.0.1", server.dicom_port, server.aet, settings) as destination:
@@ -68,14 +70,25 @@ def run_filmroom(server: OrthancServer, files: list[Path], settings: ArchiveSett
     }
 
 
-def run_storescu(server: OrthancServer, files: list[Path], environment: dict[str, str]) -> dict[str, object]:
+def run_storescu(
+    server: OrthancServer, files: list[Path], environment: dict[str, str]
+) -> dict[str, object]:
     """Send all files with one storescu process."""
-    command = ["storescu", "-aec", server.aet, "127.0.0.1", str(server.dicom_port), *map(str, files)]
+    command = [
+        "storescu",
+        "-aec",
+        server.aet,
+        "127.0.0.1",
+        str(server.dicom_port),
+        *map(str, files),
+    ]
     completed = subprocess.run(
         command, capture_output=True, text=True, check=False, env=dict(os.environ, **environment)
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"storescu exited with {completed.returncode}: {completed.stderr[-500:]}")
+        raise RuntimeError(
+            f"storescu exited with {completed.returncode}: {completed.stderr[-500:]}"
+        )
     return {}
 
 
@@ -103,17 +116,25 @@ def timed_round(
         server.stop(kill=True)
         shutil.rmtree(workdir / name, ignore_errors=True)
     if instance_count != expected:
-        raise RuntimeError(f"{name}: Orthanc stores {instance_count} instances, expected {expected}")
+        raise RuntimeError(
+            f"{name}: Orthanc stores {instance_count} instances, expected {expected}"
+        )
     return seconds, counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=500, help="number of Secondary Capture files")
-    parser.add_argument("--size", type=int, default=512, help="rows and columns of each 16-bit image")
+    parser.add_argument(
+        "--size", type=int, default=512, help="rows and columns of each 16-bit image"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each runs both sides once")
-    parser.add_argument("--concurrency", type=int, default=4, help="filmroom's parallel associations")
-    parser.add_argument("--verify-fraction", type=float, default=0.01, help="share of images fetched and compared")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="filmroom's parallel associations"
+    )
+    parser.add_argument(
+        "--verify-fraction", type=float, default=0.01, help="share of images fetched and compared"
+    )
     parser.add_argument(
         "--nodelay", action="store_true", help="set TCP_NODELAY=1 for Orthanc and storescu (DCMTK)"
     )
@@ -151,10 +172,16 @@ def main() -> None:
                     print(f"round {round_number + 1} filmroom counts: {counts}", file=sys.stderr)
             rows.append(timings)
 
-    print(f"{arguments.images} images of {arguments.size}x{arguments.size} 16-bit ({megabytes:.0f} MB), "
-          f"{arguments.rounds} rounds, {os.cpu_count()} CPUs, {platform.platform()}")
-    print(f"filmroom: {arguments.concurrency} associations, verify fraction {arguments.verify_fraction}")
-    print(f"Orthanc options: {ORTHANC_TUNING}; DCMTK TCP_NODELAY: {'1' if arguments.nodelay else 'unset'}")
+    print(
+        f"{arguments.images} images of {arguments.size}x{arguments.size} 16-bit ({megabytes:.0f} MB), "
+        f"{arguments.rounds} rounds, {os.cpu_count()} CPUs, {platform.platform()}"
+    )
+    print(
+        f"filmroom: {arguments.concurrency} associations, verify fraction {arguments.verify_fraction}"
+    )
+    print(
+        f"Orthanc options: {ORTHANC_TUNING}; DCMTK TCP_NODELAY: {'1' if arguments.nodelay else 'unset'}"
+    )
     print()
     print("| round | first | filmroom img/s | storescu img/s | ratio |")
     print("|---|---|---|---|---|")
@@ -165,7 +192,9 @@ def main() -> None:
         ratio = filmroom_rate / storescu_rate
         ratios.append(ratio)
         first = "storescu" if round_number % 2 else "filmroom"
-        print(f"| {round_number + 1} | {first} | {filmroom_rate:.0f} | {storescu_rate:.0f} | {ratio:.2f} |")
+        print(
+            f"| {round_number + 1} | {first} | {filmroom_rate:.0f} | {storescu_rate:.0f} | {ratio:.2f} |"
+        )
     print()
     print(f"median ratio (filmroom / storescu images per second): {statistics.median(ratios):.2f}")
 

@@ -14,7 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pydicom
 
-from filmroom.destinations.base import ClosingMixin, InstanceHeader, read_header, rejected_for_bad_input
+from filmroom.destinations.base import (
+    ClosingMixin,
+    InstanceHeader,
+    read_header,
+    rejected_for_bad_input,
+)
 from filmroom.destinations.dicomweb_auth import resolve_auth
 from filmroom.destinations.dicomweb_multipart import MultipartBody, split_parts
 from filmroom.destinations.dimse_status import StatusKind, classify_store_status
@@ -89,7 +94,9 @@ def parse_destination_url(url: str) -> tuple[str, str | None]:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"Invalid DICOMweb URL {parts.scheme}://{parts.hostname}{parts.path}")
+        raise ConfigurationError(
+            f"Invalid DICOMweb URL {parts.scheme}://{parts.hostname}{parts.path}"
+        )
     if parts.username or parts.password:
         raise ConfigurationError(
             "The DICOMweb URL must not contain credentials; set FILMROOM_DICOMWEB_USER and "
@@ -163,9 +170,13 @@ class DicomWebDestination(ClosingMixin):
             try:
                 response = self._client.request(method, url, **kwargs)  # type: ignore[arg-type]
             except httpx.TransportError as exc:
-                raise TransientDestinationError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
+                raise TransientDestinationError(
+                    f"{method} {url} failed: {type(exc).__name__}: {exc}"
+                ) from exc
             if response.status_code == 429 or response.status_code >= 500:
-                raise TransientDestinationError(f"{method} {url} returned HTTP {response.status_code}")
+                raise TransientDestinationError(
+                    f"{method} {url} returned HTTP {response.status_code}"
+                )
             if 400 <= response.status_code < 500 and response.status_code not in (404, 409):
                 raise DestinationRejectedError(
                     f"{method} {url} returned HTTP {response.status_code}: {response.text[:200]}",
@@ -182,7 +193,9 @@ class DicomWebDestination(ClosingMixin):
 
     def _qido(self, path: str, params: dict[str, str | list[str]]) -> list[dict[str, object]]:
         query = qido_query_string(params)
-        response = self._request("GET", f"{self.base_url}{path}?{query}", headers={"Accept": DICOM_JSON})
+        response = self._request(
+            "GET", f"{self.base_url}{path}?{query}", headers={"Accept": DICOM_JSON}
+        )
         if response.status_code in (204, 404) or not response.content:
             return []
         return list(response.json())
@@ -214,7 +227,9 @@ class DicomWebDestination(ClosingMixin):
                 if header.sop_instance_uid in present:
                     outcomes[position] = StoreOutcome(header.sop_instance_uid, "already_stored")
 
-        pending = [(position, header) for position, header in headers.items() if outcomes[position] is None]
+        pending = [
+            (position, header) for position, header in headers.items() if outcomes[position] is None
+        ]
         size = self.settings.stow_batch_size
         batches = [pending[start : start + size] for start in range(0, len(pending), size)]
         if batches:
@@ -249,20 +264,32 @@ class DicomWebDestination(ClosingMixin):
         except TransientDestinationError as exc:
             logger.error("STOW-RS of %d files to %s failed: %s", len(headers), self.name, exc)
             message = f"{exc}; gave up after {self.settings.retries} retries, store it again later"
-            return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
+            return [
+                StoreOutcome(header.sop_instance_uid, "failed", message=message)
+                for header in headers
+            ]
         except OSError as exc:
-            logger.error("Reading a staged file for STOW-RS to %s failed: %s", self.name, exc.strerror)
+            logger.error(
+                "Reading a staged file for STOW-RS to %s failed: %s", self.name, exc.strerror
+            )
             message = f"reading a staged file of this batch failed ({exc}); store it again"
-            return [StoreOutcome(header.sop_instance_uid, "failed", message=message) for header in headers]
+            return [
+                StoreOutcome(header.sop_instance_uid, "failed", message=message)
+                for header in headers
+            ]
         except DestinationRejectedError as exc:
             logger.error("STOW-RS of %d files to %s rejected: %s", len(headers), self.name, exc)
             return [
-                StoreOutcome(header.sop_instance_uid, "rejected", status=exc.status, message=str(exc))
+                StoreOutcome(
+                    header.sop_instance_uid, "rejected", status=exc.status, message=str(exc)
+                )
                 for header in headers
             ]
         return self._parse_stow_response(response, headers)
 
-    def _parse_stow_response(self, response: httpx.Response, headers: list[InstanceHeader]) -> list[StoreOutcome]:
+    def _parse_stow_response(
+        self, response: httpx.Response, headers: list[InstanceHeader]
+    ) -> list[StoreOutcome]:
         """Map the STOW-RS response (PS3.18 section 10.5.3) to one outcome per file."""
         try:
             document = response.json() if response.content else {}
@@ -276,7 +303,9 @@ class DicomWebDestination(ClosingMixin):
             uid = json_value(item, REFERENCED_SOP_INSTANCE_UID)
             warning = json_value(item, WARNING_REASON)
             message = f"stored with warning 0x{int(warning):04X}" if warning else ""
-            results[uid] = StoreOutcome(uid, "stored", status=int(warning) if warning else 0, message=message)
+            results[uid] = StoreOutcome(
+                uid, "stored", status=int(warning) if warning else 0, message=message
+            )
         for item in (document.get(FAILED_SOP_SEQUENCE) or {}).get("Value", []):
             uid = json_value(item, REFERENCED_SOP_INSTANCE_UID)
             reason = json_value(item, FAILURE_REASON)
@@ -299,12 +328,16 @@ class DicomWebDestination(ClosingMixin):
     @staticmethod
     def _failure_outcome(uid: str, reason: int | None) -> StoreOutcome:
         if reason is None:
-            return StoreOutcome(uid, "rejected", message="STOW-RS FailedSOPSequence without FailureReason")
+            return StoreOutcome(
+                uid, "rejected", message="STOW-RS FailedSOPSequence without FailureReason"
+            )
         status = pydicom.Dataset()
         status.Status = reason
         verdict = classify_store_status(status)
         state = "failed" if verdict.kind is StatusKind.TRANSIENT else "rejected"
-        return StoreOutcome(uid, state, status=reason, message=f"STOW-RS failure reason 0x{reason:04X}")
+        return StoreOutcome(
+            uid, state, status=reason, message=f"STOW-RS failure reason 0x{reason:04X}"
+        )
 
     # -- queries ----------------------------------------------------------------------
 
@@ -318,7 +351,9 @@ class DicomWebDestination(ClosingMixin):
         found: set[str] = set()
         for study, uids in by_study.items():
             if study is not None:
-                matches = self._qido(f"/studies/{study}/instances", {"includefield": SOP_INSTANCE_UID})
+                matches = self._qido(
+                    f"/studies/{study}/instances", {"includefield": SOP_INSTANCE_UID}
+                )
                 found.update(json_value(match, SOP_INSTANCE_UID) for match in matches)
                 continue
             for uid in uids:

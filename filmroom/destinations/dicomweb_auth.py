@@ -66,7 +66,9 @@ def load_secret_block(block_name: str) -> str:
     return str(secret.get())
 
 
-def resolve_auth(secret_block: str | None, environment: Mapping[str, str] | None = None) -> httpx.Auth | None:
+def resolve_auth(
+    secret_block: str | None, environment: Mapping[str, str] | None = None
+) -> httpx.Auth | None:
     """Return the authentication to use, or None for none."""
     if secret_block:
         return _auth_from_secret_value(load_secret_block(secret_block))
@@ -78,7 +80,9 @@ def resolve_auth(secret_block: str | None, environment: Mapping[str, str] | None
     user = env.get(USER_VARIABLE)
     password = env.get(PASSWORD_VARIABLE)
     if user and password is None:
-        raise ConfigurationError(f"{USER_VARIABLE} is set but {PASSWORD_VARIABLE} is not; set both or neither")
+        raise ConfigurationError(
+            f"{USER_VARIABLE} is set but {PASSWORD_VARIABLE} is not; set both or neither"
+        )
     if user:
         return httpx.BasicAuth(user, password or "")
     return None

@@ -21,8 +21,8 @@ class MultipartBody:
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = list(paths)
         self.boundary = "filmroom-" + secrets.token_hex(16)
-        self._part_header = (
-            f"--{self.boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode("ascii")
+        self._part_header = f"--{self.boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode(
+            "ascii"
         )
         self._closing = f"--{self.boundary}--\r\n".encode("ascii")
 
@@ -56,7 +56,11 @@ def boundary_of(content_type: str) -> str:
     message = Message()
     message["Content-Type"] = content_type
     boundary = message.get_param("boundary")
-    if message.get_content_maintype() != "multipart" or not isinstance(boundary, str) or not boundary:
+    if (
+        message.get_content_maintype() != "multipart"
+        or not isinstance(boundary, str)
+        or not boundary
+    ):
         raise ValueError(f"expected a multipart Content-Type with a boundary, got {content_type!r}")
     return boundary
 

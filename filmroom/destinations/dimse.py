@@ -26,9 +26,22 @@ from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.sop_class import Verification
 
-from filmroom.destinations.base import ClosingMixin, InstanceHeader, read_header, rejected_for_bad_input
-from filmroom.destinations.dimse_commit import NO_SUCH_OBJECT_INSTANCE, CommitResult, request_commitment
-from filmroom.destinations.dimse_contexts import RETRIEVE_SYNTAXES, is_uncompressed, storage_contexts
+from filmroom.destinations.base import (
+    ClosingMixin,
+    InstanceHeader,
+    read_header,
+    rejected_for_bad_input,
+)
+from filmroom.destinations.dimse_commit import (
+    NO_SUCH_OBJECT_INSTANCE,
+    CommitResult,
+    request_commitment,
+)
+from filmroom.destinations.dimse_contexts import (
+    RETRIEVE_SYNTAXES,
+    is_uncompressed,
+    storage_contexts,
+)
 from filmroom.destinations.dimse_query import (
     FIND_MODELS,
     GET_MODEL,
@@ -70,7 +83,13 @@ class DimseDestination(ClosingMixin):
     """A DICOM Storage SCP that also supports Study Root C-FIND and C-GET, such as Orthanc."""
 
     def __init__(
-        self, host: str, port: int, called_ae_title: str, settings: ArchiveSettings, *, probe: bool = True
+        self,
+        host: str,
+        port: int,
+        called_ae_title: str,
+        settings: ArchiveSettings,
+        *,
+        probe: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -179,8 +198,12 @@ class DimseDestination(ClosingMixin):
             except BadInputError as exc:
                 outcomes[position] = rejected_for_bad_input(Path(path), exc)
         with self._study_lock:
-            self._study_of.update({h.sop_instance_uid: h.study_instance_uid for h in headers.values()})
-            self._sop_class_of.update({h.sop_instance_uid: h.sop_class_uid for h in headers.values()})
+            self._study_of.update(
+                {h.sop_instance_uid: h.study_instance_uid for h in headers.values()}
+            )
+            self._sop_class_of.update(
+                {h.sop_instance_uid: h.sop_class_uid for h in headers.values()}
+            )
 
         if skip_present and headers:
             present = self._present_or_empty([h.sop_instance_uid for h in headers.values()])
@@ -188,7 +211,9 @@ class DimseDestination(ClosingMixin):
                 if header.sop_instance_uid in present:
                     outcomes[position] = StoreOutcome(header.sop_instance_uid, "already_stored")
 
-        pending = [(position, header) for position, header in headers.items() if outcomes[position] is None]
+        pending = [
+            (position, header) for position, header in headers.items() if outcomes[position] is None
+        ]
         if pending:
             self._store_pending(pending, outcomes)
 
@@ -219,7 +244,8 @@ class DimseDestination(ClosingMixin):
         logger.info("Sending %d files to %s over %d associations", len(pending), self.name, workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="c-store") as pool:
             futures = [
-                pool.submit(self._store_worker, work, contexts, outcomes, unreachable) for _ in range(workers)
+                pool.submit(self._store_worker, work, contexts, outcomes, unreachable)
+                for _ in range(workers)
             ]
             for future in futures:
                 future.result()
@@ -269,7 +295,12 @@ class DimseDestination(ClosingMixin):
             if attempt:
                 logger.warning(
                     "C-STORE of %s to %s failed (%s); retry %d of %d in %.2f s",
-                    uid, self.name, last_error, attempt, self.settings.retries, delays[attempt - 1],
+                    uid,
+                    self.name,
+                    last_error,
+                    attempt,
+                    self.settings.retries,
+                    delays[attempt - 1],
                 )
                 time.sleep(delays[attempt - 1])
             if association is None or not association.is_established:
@@ -291,17 +322,29 @@ class DimseDestination(ClosingMixin):
                 return StoreOutcome(uid, "failed", message=message), association
             message = "; ".join(part for part in (note, verdict.message) if part)
             if verdict.kind is StatusKind.STORED:
-                return StoreOutcome(uid, "stored", status=verdict.status, message=message), association
+                return StoreOutcome(
+                    uid, "stored", status=verdict.status, message=message
+                ), association
             if verdict.kind is StatusKind.REJECTED:
                 logger.error("%s rejected SOP Instance UID %s: %s", self.name, uid, message)
-                return StoreOutcome(uid, "rejected", status=verdict.status, message=message), association
+                return StoreOutcome(
+                    uid, "rejected", status=verdict.status, message=message
+                ), association
             last_error = message
 
         if connection_failed:
             unreachable.set()
-        logger.error("C-STORE of %s to %s failed after %d retries: %s", uid, self.name, self.settings.retries, last_error)
+        logger.error(
+            "C-STORE of %s to %s failed after %d retries: %s",
+            uid,
+            self.name,
+            self.settings.retries,
+            last_error,
+        )
         outcome = StoreOutcome(
-            uid, "failed", message=f"{last_error}; gave up after {self.settings.retries} retries, store it again later"
+            uid,
+            "failed",
+            message=f"{last_error}; gave up after {self.settings.retries} retries, store it again later",
         )
         return outcome, association
 
@@ -315,7 +358,9 @@ class DimseDestination(ClosingMixin):
         if not accepted:
             return (
                 StatusVerdict(
-                    StatusKind.REJECTED, None, f"the SCP accepted no presentation context for SOP Class {header.sop_class_uid}"
+                    StatusKind.REJECTED,
+                    None,
+                    f"the SCP accepted no presentation context for SOP Class {header.sop_class_uid}",
                 ),
                 "",
             )
@@ -327,19 +372,27 @@ class DimseDestination(ClosingMixin):
         dataset = pydicom.dcmread(header.path)
         if is_uncompressed(syntax):
             # pynetdicom re-encodes a native data set in whichever native syntax was accepted.
-            note = f"sent as {UID(sorted(accepted)[0]).name} because the SCP did not accept {UID(syntax).name}"
+            note = f"sent as {UID(min(accepted)).name} because the SCP did not accept {UID(syntax).name}"
             return classify_store_status(association.send_c_store(dataset)), note
 
         if ExplicitVRLittleEndian not in accepted:
             return (
-                StatusVerdict(StatusKind.REJECTED, None, f"the SCP accepted neither {UID(syntax).name} nor Explicit VR Little Endian"),
+                StatusVerdict(
+                    StatusKind.REJECTED,
+                    None,
+                    f"the SCP accepted neither {UID(syntax).name} nor Explicit VR Little Endian",
+                ),
                 "",
             )
         try:
             # A lossless decode keeps the object, so it keeps its SOP Instance UID.
             dataset.decompress(generate_instance_uid=False)
         except (NotImplementedError, RuntimeError, ValueError) as exc:
-            return StatusVerdict(StatusKind.REJECTED, None, f"cannot decode {UID(syntax).name} to transcode it: {exc}"), ""
+            return StatusVerdict(
+                StatusKind.REJECTED,
+                None,
+                f"cannot decode {UID(syntax).name} to transcode it: {exc}",
+            ), ""
         note = f"transcoded from {UID(syntax).name} to Explicit VR Little Endian because the SCP did not accept {UID(syntax).name}"
         return classify_store_status(association.send_c_store(dataset)), note
 
@@ -354,7 +407,9 @@ class DimseDestination(ClosingMixin):
             roles = [build_role(UID(sop_class_uid), scp_role=True)]
         return self._associate(self._new_ae(), contexts, roles)
 
-    def _with_query_association(self, operation_name: str, action, sop_class_uid: str | None = None):  # type: ignore[no-untyped-def]
+    def _with_query_association(
+        self, operation_name: str, action, sop_class_uid: str | None = None
+    ):  # type: ignore[no-untyped-def]
         def attempt():  # type: ignore[no-untyped-def]
             association = self._query_association(sop_class_uid)
             try:
@@ -387,7 +442,9 @@ class DimseDestination(ClosingMixin):
         def query(association: Association) -> set[str]:
             found: set[str] = set()
             for study, uids in by_study.items():
-                found.update(str(match.SOPInstanceUID) for match in find_instances(association, study, uids))
+                found.update(
+                    str(match.SOPInstanceUID) for match in find_instances(association, study, uids)
+                )
             return found
 
         return self._with_query_association("C-FIND", query) & set(wanted)
@@ -421,7 +478,9 @@ class DimseDestination(ClosingMixin):
                 return found_class
             return get_instance(association, matches[0])
 
-        result = self._with_query_association("C-FIND and C-GET", find_then_get, sop_class_uid=sop_class)
+        result = self._with_query_association(
+            "C-FIND and C-GET", find_then_get, sop_class_uid=sop_class
+        )
         if result is None:
             raise KeyError(f"SOP Instance UID {sop_instance_uid} not found at {self.name}")
         if isinstance(result, pydicom.Dataset):
@@ -444,12 +503,18 @@ class DimseDestination(ClosingMixin):
         if not exact:
             return None
         first = exact[0]
-        return str(first.get("PatientName", "") or ""), str(first.get("PatientSpeciesDescription", "") or "")
+        return str(first.get("PatientName", "") or ""), str(
+            first.get("PatientSpeciesDescription", "") or ""
+        )
 
     # -- storage commitment -------------------------------------------------------------
 
     def commit(
-        self, sop_instance_uids: Sequence[str], *, listen_address: tuple[str, int], timeout: float | None = None
+        self,
+        sop_instance_uids: Sequence[str],
+        *,
+        listen_address: tuple[str, int],
+        timeout: float | None = None,
     ) -> CommitResult:
         """Request storage commitment (N-ACTION) and wait for the PACS's N-EVENT-REPORT.
 
@@ -461,13 +526,16 @@ class DimseDestination(ClosingMixin):
         """
         wanted = list(dict.fromkeys(sop_instance_uids))
         with self._study_lock:
-            sop_classes = {uid: self._sop_class_of[uid] for uid in wanted if uid in self._sop_class_of}
+            sop_classes = {
+                uid: self._sop_class_of[uid] for uid in wanted if uid in self._sop_class_of
+            }
         unknown = [uid for uid in wanted if uid not in sop_classes]
         if unknown:
             sop_classes.update(self._find_sop_classes(unknown))
         not_found = [uid for uid in wanted if uid not in sop_classes]
 
         if sop_classes:
+
             def associate(contexts, handlers):  # type: ignore[no-untyped-def]
                 return self._associate(self._new_ae(), contexts, evt_handlers=handlers)
 
@@ -483,7 +551,10 @@ class DimseDestination(ClosingMixin):
         result.failed.update({uid: NO_SUCH_OBJECT_INSTANCE for uid in not_found})
         logger.info(
             "Storage commitment at %s: %d committed, %d failed, %d without report",
-            self.name, len(result.committed), len(result.failed), len(result.unanswered),
+            self.name,
+            len(result.committed),
+            len(result.failed),
+            len(result.unanswered),
         )
         return result
 

@@ -99,7 +99,9 @@ def request_commitment(
                 request, 1, StorageCommitmentPushModel, StorageCommitmentPushModelInstance
             )
             if "Status" not in status:
-                raise TransientDestinationError("N-ACTION got no response (association aborted or DIMSE timeout)")
+                raise TransientDestinationError(
+                    "N-ACTION got no response (association aborted or DIMSE timeout)"
+                )
             if int(status.Status) != 0x0000:
                 raise DestinationRejectedError(
                     f"storage commitment N-ACTION failed with status 0x{int(status.Status):04X}",
@@ -117,10 +119,14 @@ def request_commitment(
     return _parse_report(transaction_uid, collector.report, set(sop_classes))
 
 
-def _parse_report(transaction_uid: str, report: Dataset | None, requested: set[str]) -> CommitResult:
+def _parse_report(
+    transaction_uid: str, report: Dataset | None, requested: set[str]
+) -> CommitResult:
     result = CommitResult(transaction_uid)
     if report is None:
-        logger.warning("No storage commitment report for transaction %s before the timeout", transaction_uid)
+        logger.warning(
+            "No storage commitment report for transaction %s before the timeout", transaction_uid
+        )
         result.unanswered = set(requested)
         return result
 
@@ -131,4 +137,3 @@ def _parse_report(transaction_uid: str, report: Dataset | None, requested: set[s
         result.failed[str(item.ReferencedSOPInstanceUID)] = reason
     result.unanswered = requested - result.committed - set(result.failed)
     return result
-

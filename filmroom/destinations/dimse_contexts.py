@@ -6,12 +6,12 @@ import logging
 from collections.abc import Iterable
 
 from pydicom.uid import (
+    JPEG2000,
     UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    JPEG2000,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 # PS3.8 section 9.3.2.2: a proposal may hold at most 128 presentation contexts.
 MAX_CONTEXTS = 128
 NATIVE_SYNTAXES = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
-UNCOMPRESSED_SYNTAXES = frozenset({ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian})
+UNCOMPRESSED_SYNTAXES = frozenset(
+    {ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian}
+)
 # Syntaxes offered when receiving objects over C-GET, so the SCP can send them as stored.
 RETRIEVE_SYNTAXES = (
     ExplicitVRLittleEndian,
@@ -65,7 +67,7 @@ def storage_contexts(headers: Iterable[InstanceHeader]) -> list[PresentationCont
             wanted[(header.sop_class_uid, (syntax,))] = None
 
     # The native fallback contexts come first so that truncation drops compressed ones.
-    ordered = sorted(wanted, key=lambda item: (item[1] != NATIVE_SYNTAXES and len(item[1]) == 1))
+    ordered = sorted(wanted, key=lambda item: item[1] != NATIVE_SYNTAXES and len(item[1]) == 1)
     if len(ordered) > MAX_CONTEXTS:
         logger.warning(
             "%d presentation contexts needed but at most %d fit in one association; "
@@ -74,7 +76,10 @@ def storage_contexts(headers: Iterable[InstanceHeader]) -> list[PresentationCont
             MAX_CONTEXTS,
         )
         ordered = ordered[:MAX_CONTEXTS]
-    return [build_context(UID(sop_class), [UID(ts) for ts in syntaxes]) for sop_class, syntaxes in ordered]
+    return [
+        build_context(UID(sop_class), [UID(ts) for ts in syntaxes])
+        for sop_class, syntaxes in ordered
+    ]
 
 
 def is_uncompressed(transfer_syntax_uid: str) -> bool:

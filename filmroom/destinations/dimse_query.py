@@ -19,13 +19,18 @@ from filmroom.errors import DestinationRejectedError, TransientDestinationError
 UIDS_PER_QUERY = 100
 PENDING = frozenset({0xFF00, 0xFF01})
 
-FIND_MODELS = (StudyRootQueryRetrieveInformationModelFind, PatientRootQueryRetrieveInformationModelFind)
+FIND_MODELS = (
+    StudyRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelFind,
+)
 GET_MODEL = StudyRootQueryRetrieveInformationModelGet
 
 
 def _check_final_status(status: Dataset, operation: str) -> None:
     if "Status" not in status:
-        raise TransientDestinationError(f"{operation}: no response (association aborted or DIMSE timeout)")
+        raise TransientDestinationError(
+            f"{operation}: no response (association aborted or DIMSE timeout)"
+        )
     code = int(status.Status)
     if code == 0x0000 or code in PENDING:
         return

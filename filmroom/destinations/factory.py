@@ -23,7 +23,9 @@ AE_TITLE_PATTERN = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
 
 
 def _invalid(spec: str, reason: str) -> ConfigurationError:
-    return ConfigurationError(f"Invalid destination {spec!r}: {reason}. Accepted forms: {ACCEPTED_FORMS}")
+    return ConfigurationError(
+        f"Invalid destination {spec!r}: {reason}. Accepted forms: {ACCEPTED_FORMS}"
+    )
 
 
 def parse_dicom_spec(spec: str) -> tuple[str, str, int]:

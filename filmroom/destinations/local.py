@@ -22,7 +22,12 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
 
-from filmroom.destinations.base import ClosingMixin, InstanceHeader, read_header, rejected_for_bad_input
+from filmroom.destinations.base import (
+    ClosingMixin,
+    InstanceHeader,
+    read_header,
+    rejected_for_bad_input,
+)
 from filmroom.destinations.local_index import ArchiveIndex, describe_instance
 from filmroom.destinations.local_paths import encode_component
 from filmroom.errors import BadInputError, ConfigurationError
@@ -117,9 +122,13 @@ class LocalArchive(ClosingMixin):
                     outcomes.append(rejected_for_bad_input(Path(path), exc))
                 except OSError as exc:
                     # Paths are left out of logs because staged file names may contain patient names.
-                    logger.error("Writing a file to the local archive %s failed: %s", self.root, exc.strerror)
+                    logger.error(
+                        "Writing a file to the local archive %s failed: %s", self.root, exc.strerror
+                    )
                     outcomes.append(
-                        StoreOutcome("", "failed", message=f"{path}: write failed ({exc}); retry later")
+                        StoreOutcome(
+                            "", "failed", message=f"{path}: write failed ({exc}); retry later"
+                        )
                     )
         stored = sum(1 for outcome in outcomes if outcome.state == "stored")
         logger.info("Local archive %s: %d of %d files stored", self.root, stored, len(outcomes))
@@ -139,9 +148,13 @@ class LocalArchive(ClosingMixin):
             # The file exists but the index lacks it, as after a crash between the rename
             # and the index update. Index the archived file and never overwrite it.
             orphan = pydicom.dcmread(target, stop_before_pixels=True)
-            orphan_row = describe_instance(orphan, relative, sha256_of(target), target.stat().st_size)
+            orphan_row = describe_instance(
+                orphan, relative, sha256_of(target), target.stat().st_size
+            )
             self._index.add([orphan_row])
-            return self._compare_with_existing(path, header, digest, {"path": relative, "sha256": orphan_row.sha256})
+            return self._compare_with_existing(
+                path, header, digest, {"path": relative, "sha256": orphan_row.sha256}
+            )
 
         copy_atomically(path, target)
         dataset = pydicom.dcmread(target, stop_before_pixels=True)
@@ -157,7 +170,9 @@ class LocalArchive(ClosingMixin):
             return StoreOutcome(uid, "already_stored")
         if pydicom.dcmread(archived_path) == pydicom.dcmread(path):
             return StoreOutcome(
-                uid, "already_stored", message="same data set; only the file meta information differs"
+                uid,
+                "already_stored",
+                message="same data set; only the file meta information differs",
             )
         logger.warning("SOP Instance UID %s is already archived with different content", uid)
         return StoreOutcome(
@@ -225,7 +240,9 @@ class LocalArchive(ClosingMixin):
         """
         rows = self.instances_for(patient_id)
         if not rows:
-            raise KeyError(f"No image for PatientID {patient_id!r} found in the archive {self.root}")
+            raise KeyError(
+                f"No image for PatientID {patient_id!r} found in the archive {self.root}"
+            )
 
         dest_dir = Path(dest_dir)
         dest_dir.mkdir(parents=True, exist_ok=True)
@@ -257,10 +274,14 @@ class LocalArchive(ClosingMixin):
                 try:
                     dataset = pydicom.dcmread(path, stop_before_pixels=True)
                 except (InvalidDicomError, OSError, ValueError) as exc:
-                    logger.warning("Skipping unreadable file %s while rebuilding the index: %s", path, exc)
+                    logger.warning(
+                        "Skipping unreadable file %s while rebuilding the index: %s", path, exc
+                    )
                     continue
                 relative = path.relative_to(self.root).as_posix()
-                rows.append(describe_instance(dataset, relative, sha256_of(path), path.stat().st_size))
+                rows.append(
+                    describe_instance(dataset, relative, sha256_of(path), path.stat().st_size)
+                )
             self._index.add(rows)
         logger.info("Rebuilt the index of %s: %d instances", self.root, len(rows))
         return len(rows)

@@ -143,7 +143,14 @@ class ArchiveIndex:
     def _add_row(cursor: sqlite3.Cursor, row: IndexedInstance) -> None:
         cursor.execute(
             "INSERT OR REPLACE INTO patients VALUES (?, ?, ?, ?, ?, ?)",
-            (row.patient_id, row.patient_name, row.owner_last, row.owner_first, row.pet_name, row.species),
+            (
+                row.patient_id,
+                row.patient_name,
+                row.owner_last,
+                row.owner_first,
+                row.pet_name,
+                row.species,
+            ),
         )
         cursor.execute(
             "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?)",
@@ -183,7 +190,8 @@ class ArchiveIndex:
             marks = ",".join("?" * len(chunk))
             with self._lock:
                 rows = self._connection.execute(
-                    f"SELECT sop_instance_uid FROM instances WHERE sop_instance_uid IN ({marks})", chunk
+                    f"SELECT sop_instance_uid FROM instances WHERE sop_instance_uid IN ({marks})",
+                    chunk,
                 ).fetchall()
             found.update(row[0] for row in rows)
         return found

@@ -40,7 +40,12 @@ def call_with_retries(
                 raise
             delay = delays[attempt]
             logger.warning(
-                "%s failed (%s); retry %d of %d in %.2f s", description, exc, attempt + 1, retries, delay
+                "%s failed (%s); retry %d of %d in %.2f s",
+                description,
+                exc,
+                attempt + 1,
+                retries,
+                delay,
             )
             time.sleep(delay)
     raise AssertionError("unreachable: the loop returns or raises")

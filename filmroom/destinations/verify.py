@@ -118,6 +118,10 @@ def verify_sample(
 
     failed = sum(1 for result in results if not result.ok)
     logger.info(
-        "Verified %d of %d instances at %s: %d mismatches", len(results), len(staged_studies), destination.name, failed
+        "Verified %d of %d instances at %s: %d mismatches",
+        len(results),
+        len(staged_studies),
+        destination.name,
+        failed,
     )
     return results

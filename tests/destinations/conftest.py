@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
-from orthanc_server import OrthancServer, orthanc_available  # noqa: E402
-from sc_files import write_sc_files  # noqa: E402
+from orthanc_server import OrthancServer, orthanc_available
+from sc_files import write_sc_files
 
-from filmroom.settings import ArchiveSettings  # noqa: E402
+from filmroom.settings import ArchiveSettings
 
 ORTHANC_USER = ("filmroom-test", "invented-password-7")
 
@@ -33,7 +33,9 @@ def sc_files(tmp_path: Path) -> list[Path]:
 @pytest.fixture
 def fast_settings() -> ArchiveSettings:
     """Archive settings with short back-off and timeouts, so failure tests finish quickly."""
-    return ArchiveSettings(retries=2, retry_backoff_seconds=0.05, timeout_seconds=5.0, stow_batch_size=4)
+    return ArchiveSettings(
+        retries=2, retry_backoff_seconds=0.05, timeout_seconds=5.0, stow_batch_size=4
+    )
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,9 @@ def _uids(paths: list[Path]) -> list[str]:
     return [str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID) for path in paths]
 
 
-def test_stow_count_matches(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_stow_count_matches(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         outcomes = destination.store(sc_files)
     assert [outcome.state for outcome in outcomes] == ["stored"] * 6
@@ -31,7 +33,9 @@ def test_stow_count_matches(orthanc: OrthancServer, sc_files: list[Path], fast_s
     assert orthanc.instance_count() == 6
 
 
-def test_stow_again_already_stored(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_stow_again_already_stored(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         destination.store(sc_files)
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
@@ -57,7 +61,9 @@ def test_name_has_no_credentials(orthanc: OrthancServer, fast_settings: ArchiveS
         assert "invented-password" not in repr(destination.__dict__)
 
 
-def test_find_by_qido(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_find_by_qido(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     uids = _uids(sc_files)
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         destination.store(sc_files[:3], skip_present=False)
@@ -68,7 +74,9 @@ def test_find_by_qido(orthanc: OrthancServer, sc_files: list[Path], fast_setting
     assert found_unknown_studies == set(uids[:3])
 
 
-def test_fetch_by_wado(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_fetch_by_wado(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     staged = pydicom.dcmread(sc_files[4])
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         destination.store(sc_files)
@@ -77,7 +85,9 @@ def test_fetch_by_wado(orthanc: OrthancServer, sc_files: list[Path], fast_settin
     assert fetched.PatientID == staged.PatientID
 
 
-def test_patient_identity_unsafe_id(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_patient_identity_unsafe_id(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         destination.store(sc_files)
         assert destination.patient_identity("VP/20 02") == ("Quill^Pepper", "FELINE")
@@ -85,7 +95,9 @@ def test_patient_identity_unsafe_id(orthanc: OrthancServer, sc_files: list[Path]
         assert destination.patient_identity("VP-9999") is None
 
 
-def test_verify_sample_over_dicomweb(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_verify_sample_over_dicomweb(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicomweb_url, fast_settings) as destination:
         destination.store(sc_files)
         results = verify_sample(destination, dict(zip(_uids(sc_files), sc_files)), 0.5, seed=2)
@@ -114,7 +126,9 @@ def test_no_credentials_raises(
 @pytest.mark.slow
 def test_stow_survives_outage(private_orthanc: OrthancServer, tmp_path: Path) -> None:
     files = write_sc_files(tmp_path / "many", count=24, studies=3, seed=5)
-    settings = ArchiveSettings(max_concurrency=1, stow_batch_size=4, retries=1, retry_backoff_seconds=0.05)
+    settings = ArchiveSettings(
+        max_concurrency=1, stow_batch_size=4, retries=1, retry_backoff_seconds=0.05
+    )
     private_orthanc.start()
     destination = DicomWebDestination(private_orthanc.dicomweb_url, settings)
 

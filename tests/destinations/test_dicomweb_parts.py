@@ -25,7 +25,9 @@ def test_parse_url_unknown_parameter() -> None:
 
 
 def test_qido_query_wildcards_unsafe() -> None:
-    query = qido_query_string({"PatientID": "VP/20 02&x=%", "includefield": ["00100010", "00102201"]})
+    query = qido_query_string(
+        {"PatientID": "VP/20 02&x=%", "includefield": ["00100010", "00102201"]}
+    )
     assert query == "PatientID=VP/20?02?x??&includefield=00100010&includefield=00102201"
 
 
@@ -70,12 +72,16 @@ def test_auth_none_by_default() -> None:
 
 
 def test_auth_secret_block_basic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "u:p:q")
+    monkeypatch.setattr(
+        "filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "u:p:q"
+    )
     auth = resolve_auth("pacs-login", {"FILMROOM_DICOMWEB_TOKEN": "ignored"})
     request = next(auth.auth_flow(httpx.Request("GET", "https://pacs.example/")))  # type: ignore[union-attr]
     assert request.headers["Authorization"] == httpx.BasicAuth("u", "p:q")._auth_header
 
 
 def test_auth_secret_block_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "eyJhbGciOi.x.y")
+    monkeypatch.setattr(
+        "filmroom.destinations.dicomweb_auth.load_secret_block", lambda name: "eyJhbGciOi.x.y"
+    )
     assert isinstance(resolve_auth("pacs-token", {}), BearerAuth)

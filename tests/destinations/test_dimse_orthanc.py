@@ -23,7 +23,9 @@ def _uids(paths: list[Path]) -> list[str]:
     return [str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID) for path in paths]
 
 
-def test_store_count_matches(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_store_count_matches(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         outcomes = destination.store(sc_files)
     assert [outcome.state for outcome in outcomes] == ["stored"] * 6
@@ -31,7 +33,9 @@ def test_store_count_matches(orthanc: OrthancServer, sc_files: list[Path], fast_
     assert orthanc.sop_instance_uids() == sorted(_uids(sc_files))
 
 
-def test_store_again_already_stored(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_store_again_already_stored(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files)
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
@@ -40,7 +44,9 @@ def test_store_again_already_stored(orthanc: OrthancServer, sc_files: list[Path]
     assert orthanc.instance_count() == 6
 
 
-def test_find_queries_orthanc(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_find_queries_orthanc(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     uids = _uids(sc_files)
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files[:4], skip_present=False)
@@ -49,7 +55,9 @@ def test_find_queries_orthanc(orthanc: OrthancServer, sc_files: list[Path], fast
     assert found == set(uids[:4])
 
 
-def test_fetch_same_pixels(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_fetch_same_pixels(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     staged = pydicom.dcmread(sc_files[1])
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files)
@@ -70,12 +78,16 @@ def test_fetch_from_fresh_destination(
 
 
 def test_fetch_missing_raises(orthanc: OrthancServer, fast_settings: ArchiveSettings) -> None:
-    with open_destination(orthanc.dicom_spec, fast_settings) as destination:
-        with pytest.raises(KeyError):
-            destination.fetch("1.2.3.4")
+    with (
+        open_destination(orthanc.dicom_spec, fast_settings) as destination,
+        pytest.raises(KeyError),
+    ):
+        destination.fetch("1.2.3.4")
 
 
-def test_patient_identity_from_pacs(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_patient_identity_from_pacs(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files)
         assert destination.patient_identity("VP/20 02") == ("Quill^Pepper", "FELINE")
@@ -83,7 +95,9 @@ def test_patient_identity_from_pacs(orthanc: OrthancServer, sc_files: list[Path]
         assert destination.patient_identity("VP-10") is None
 
 
-def test_verify_sample_matches(orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_verify_sample_matches(
+    orthanc: OrthancServer, sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     expected = dict(zip(_uids(sc_files), sc_files))
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files)
@@ -103,13 +117,18 @@ def test_verify_sample_detects_mismatch(
     tampered.save_as(tampered_path)
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store(sc_files)
-        [result] = verify_sample(destination, {str(tampered.SOPInstanceUID): tampered_path}, 1.0, seed=1)
+        [result] = verify_sample(
+            destination, {str(tampered.SOPInstanceUID): tampered_path}, 1.0, seed=1
+        )
     assert not result.ok
     assert result.reason == "1 decoded pixel values differ"
 
 
 def test_store_transcodes_for_orthanc(
-    private_orthanc: OrthancServer, sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings
+    private_orthanc: OrthancServer,
+    sc_files: list[Path],
+    tmp_path: Path,
+    fast_settings: ArchiveSettings,
 ) -> None:
     private_orthanc.accepted_transfer_syntaxes = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
     private_orthanc.start()
@@ -131,7 +150,9 @@ def test_store_transcodes_for_orthanc(
 def test_store_survives_outage(private_orthanc: OrthancServer, tmp_path: Path) -> None:
     files = write_sc_files(tmp_path / "many", count=30, studies=3, seed=11)
     uids = _uids(files)
-    settings = ArchiveSettings(max_concurrency=2, retries=1, retry_backoff_seconds=0.05, timeout_seconds=5.0)
+    settings = ArchiveSettings(
+        max_concurrency=2, retries=1, retry_backoff_seconds=0.05, timeout_seconds=5.0
+    )
     private_orthanc.start()
     destination = DimseDestination("127.0.0.1", private_orthanc.dicom_port, "ORTHANC", settings)
 

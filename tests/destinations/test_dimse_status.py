@@ -63,7 +63,9 @@ def test_store_warning_is_stored(sc_files: list[Path], fast_settings: ArchiveSet
     assert "warning" in outcome.message
 
 
-def test_store_out_of_resources_retried(sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_store_out_of_resources_retried(
+    sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with StatusScp([0xA700, 0x0000]) as scp, _open(scp, fast_settings) as destination:
         [outcome] = destination.store(sc_files[:1], skip_present=False)
     assert outcome.state == "stored"
@@ -78,7 +80,9 @@ def test_store_out_of_resources_fails(sc_files: list[Path], fast_settings: Archi
     assert len(scp.received) == fast_settings.retries + 1
 
 
-def test_store_cannot_understand_rejected(sc_files: list[Path], fast_settings: ArchiveSettings) -> None:
+def test_store_cannot_understand_rejected(
+    sc_files: list[Path], fast_settings: ArchiveSettings
+) -> None:
     with StatusScp([0xC000]) as scp, _open(scp, fast_settings) as destination:
         [outcome] = destination.store(sc_files[:1], skip_present=False)
     assert outcome.state == "rejected"
@@ -87,22 +91,31 @@ def test_store_cannot_understand_rejected(sc_files: list[Path], fast_settings: A
 
 
 def test_store_timeout_is_not_success(sc_files: list[Path]) -> None:
-    settings = ArchiveSettings(retries=1, retry_backoff_seconds=0.05, timeout_seconds=0.5, max_concurrency=1)
-    with StatusScp(["timeout", 0x0000], delay_seconds=1.5) as scp, _open(scp, settings) as destination:
+    settings = ArchiveSettings(
+        retries=1, retry_backoff_seconds=0.05, timeout_seconds=0.5, max_concurrency=1
+    )
+    with (
+        StatusScp(["timeout", 0x0000], delay_seconds=1.5) as scp,
+        _open(scp, settings) as destination,
+    ):
         [outcome] = destination.store(sc_files[:1], skip_present=False)
     assert outcome.state == "stored"
     assert len(scp.received) == 2
 
 
 def test_store_timeout_every_time_fails(sc_files: list[Path]) -> None:
-    settings = ArchiveSettings(retries=1, retry_backoff_seconds=0.05, timeout_seconds=0.5, max_concurrency=1)
+    settings = ArchiveSettings(
+        retries=1, retry_backoff_seconds=0.05, timeout_seconds=0.5, max_concurrency=1
+    )
     with StatusScp(["timeout"], delay_seconds=1.0) as scp, _open(scp, settings) as destination:
         [outcome] = destination.store(sc_files[:1], skip_present=False)
     assert outcome.state == "failed"
     assert "no C-STORE response" in outcome.message
 
 
-def test_store_transcodes_rejected_syntax(sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings) -> None:
+def test_store_transcodes_rejected_syntax(
+    sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings
+) -> None:
     compressed = pydicom.dcmread(sc_files[0])
     compressed.compress(RLELossless, generate_instance_uid=False)
     path = tmp_path / "rle.dcm"
@@ -115,14 +128,19 @@ def test_store_transcodes_rejected_syntax(sc_files: list[Path], tmp_path: Path, 
     assert scp.received == [str(compressed.SOPInstanceUID)]
 
 
-def test_store_sends_accepted_compressed_as_is(sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings) -> None:
+def test_store_sends_accepted_compressed_as_is(
+    sc_files: list[Path], tmp_path: Path, fast_settings: ArchiveSettings
+) -> None:
     compressed = pydicom.dcmread(sc_files[0])
     compressed.compress(RLELossless, generate_instance_uid=False)
     path = tmp_path / "rle.dcm"
     compressed.save_as(path)
-    with StatusScp([0x0000], transfer_syntaxes=[RLELossless, "1.2.840.10008.1.2.1"]) as scp:
-        with _open(scp, fast_settings) as destination:
-            [outcome] = destination.store([path], skip_present=False)
+    accepted = [RLELossless, "1.2.840.10008.1.2.1"]
+    with (
+        StatusScp([0x0000], transfer_syntaxes=accepted) as scp,
+        _open(scp, fast_settings) as destination,
+    ):
+        [outcome] = destination.store([path], skip_present=False)
     assert outcome.message == ""
     assert scp.received_syntaxes == [RLELossless]
 

@@ -61,4 +61,6 @@ def test_open_dicomweb_unreachable() -> None:
     from orthanc_server import free_port
 
     with pytest.raises(ConfigurationError, match="unreachable"):
-        open_destination(f"http://127.0.0.1:{free_port()}/dicom-web", ArchiveSettings(timeout_seconds=2))
+        open_destination(
+            f"http://127.0.0.1:{free_port()}/dicom-web", ArchiveSettings(timeout_seconds=2)
+        )

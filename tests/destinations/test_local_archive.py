@@ -19,7 +19,11 @@ def test_store_writes_layout(tmp_path: Path, sc_files: list[Path]) -> None:
         outcomes = archive.store(sc_files)
     first = pydicom.dcmread(sc_files[0])
     expected = (
-        tmp_path / "archive" / "VP-1001" / first.StudyInstanceUID / first.SeriesInstanceUID
+        tmp_path
+        / "archive"
+        / "VP-1001"
+        / first.StudyInstanceUID
+        / first.SeriesInstanceUID
         / f"{first.SOPInstanceUID}.dcm"
     )
     assert [outcome.state for outcome in outcomes] == ["stored"] * 6
@@ -179,7 +183,9 @@ def test_index_schema_tables(tmp_path: Path, sc_files: list[Path]) -> None:
     with LocalArchive(tmp_path / "archive") as archive:
         archive.store(sc_files)
     connection = sqlite3.connect(tmp_path / "archive" / "index.sqlite")
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     studies = connection.execute("SELECT COUNT(*) FROM studies").fetchone()[0]
     connection.close()
     assert tables == {"patients", "studies", "instances"}

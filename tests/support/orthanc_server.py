@@ -152,7 +152,7 @@ class OrthancServer:
         config_path.write_text(json.dumps(self.config(), indent=2), encoding="utf-8")
 
         environment = dict(os.environ, LD_PRELOAD=str(loopback_shim()), **self.environment)
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - open until stop() closes it
         self._log_handle = log
         self._process = subprocess.Popen(
             [str(ORTHANC_BINARY), str(config_path)],
@@ -167,7 +167,9 @@ class OrthancServer:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(f"Orthanc exited with {self._process.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"Orthanc exited with {self._process.returncode}; see {self.log_path}"
+                )
             try:
                 if self.rest("GET", "/system").status_code == 200:
                     return
@@ -175,7 +177,9 @@ class OrthancServer:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"Orthanc did not answer /system within {timeout} s; see {self.log_path}")
+        raise RuntimeError(
+            f"Orthanc did not answer /system within {timeout} s; see {self.log_path}"
+        )
 
     def stop(self, timeout: float = 30.0, *, kill: bool = False) -> None:
         """Stop Orthanc with SIGTERM, or SIGKILL after ``timeout`` seconds or when ``kill`` is set.
@@ -230,6 +234,8 @@ class OrthancServer:
 
     def sop_instance_uids(self) -> list[str]:
         """Return the SOP Instance UIDs of every stored instance."""
-        response = self.rest("POST", "/tools/find", json={"Level": "Instance", "Query": {}, "Expand": True})
+        response = self.rest(
+            "POST", "/tools/find", json={"Level": "Instance", "Query": {}, "Expand": True}
+        )
         response.raise_for_status()
         return sorted(item["MainDicomTags"]["SOPInstanceUID"] for item in response.json())

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, SecondaryCaptureImageStorage
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    ExplicitVRLittleEndian,
+    SecondaryCaptureImageStorage,
+)
 
 # Invented owners and pets; PatientName is OwnerSurname^PetName (PS3.3 C.7.1.1).
 PATIENTS = (

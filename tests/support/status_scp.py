@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import Self
 
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, evt
@@ -50,7 +51,7 @@ class StatusScp:
             return 0x0000
         return int(response)
 
-    def __enter__(self) -> StatusScp:
+    def __enter__(self) -> Self:
         self._server = self._ae.start_server(
             ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, self._on_store)]
         )
