@@ -12,7 +12,7 @@ from filmroom.labels.images import shrink_to
 
 logger = logging.getLogger(__name__)
 
-MAX_SIDE = 1600  # decode on a copy no larger than this, which keeps detection fast
+MAX_SIDE = 1200  # pixels; decoding runs on a copy no larger than this to keep it fast
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ import functools
 import logging
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import pytesseract
 from pytesseract import Output
@@ -88,9 +90,14 @@ def check_ocr_available(settings: LabelSettings) -> None:
 def run_ocr(image: np.ndarray, settings: LabelSettings, page_segmentation: int = 6) -> OcrResult:
     """Run one Tesseract recognition and return its words with confidences in [0, 1]."""
     _use_command(settings)
-    data = pytesseract.image_to_data(
-        image, lang=settings.language, config=f"--psm {page_segmentation}", output_type=Output.DICT
-    )
+    # An uncompressed BMP is much faster to write than the PNG that pytesseract makes.
+    with tempfile.TemporaryDirectory(prefix="filmroom-ocr-") as folder:
+        image_path = os.path.join(folder, "label.bmp")
+        if not cv2.imwrite(image_path, image):
+            raise OSError(f"failed to write a temporary image to {folder}")
+        data = pytesseract.image_to_data(
+            image_path, lang=settings.language, config=f"--psm {page_segmentation}", output_type=Output.DICT
+        )
     grouped: dict[tuple[int, int, int], list[tuple[int, Word]]] = {}
     for index, text in enumerate(data["text"]):
         confidence = float(data["conf"][index])

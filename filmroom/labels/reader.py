@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 KEY_FIELDS = ("owner_last", "pet_name", "chart_number", "study_date")
 PLAUSIBLE_CONFIDENCE = 0.70  # mean word confidence of a reading that needs no other attempt
 OSD_MIN_CONFIDENCE = 1.5  # Tesseract "Orientation confidence" below this is a guess
+LINE_DIRECTION_CLEAR = 1.5  # word-blob vote ratio above which the text direction is taken as known
+BINARIZE_BELOW = 0.5  # mean word confidence below which an adaptively binarized copy is also read
 BARCODE_CONFIDENCE = 0.99
 WORDLIKE = re.compile(r"^(?:[A-Za-z][a-z]+|[A-Z]{2,}|[A-Za-z]?[\d][\d./:#-]*|[A-Za-z]+[:#.,]?)$")
 
@@ -166,17 +168,20 @@ def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[s
     evidence["orientation_method"] = "upright_read" if order[0] == 0 else "line_direction"
 
     if not first.plausible:
-        osd = detect_orientation(rotate_clockwise(prepared_gray, order[0]), settings)
-        evidence["osd"] = "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
-        if osd is not None and osd[1] >= OSD_MIN_CONFIDENCE:
-            rotation = (order[0] + osd[0]) % 360
-            if rotation not in attempts:
-                attempts[rotation] = _attempt(prepared_gray, rotation, "flattened", settings)
-            evidence["orientation_method"] = "tesseract_osd"
+        if strength < LINE_DIRECTION_CLEAR:
+            # The line direction is unclear, so ask Tesseract's orientation detection,
+            # which needs more characters than a short label has ("Too few characters").
+            osd = detect_orientation(rotate_clockwise(prepared_gray, order[0]), settings)
+            evidence["osd"] = "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
+            if osd is not None and osd[1] >= OSD_MIN_CONFIDENCE:
+                rotation = (order[0] + osd[0]) % 360
+                if rotation not in attempts:
+                    attempts[rotation] = _attempt(prepared_gray, rotation, "flattened", settings)
+                evidence["orientation_method"] = "tesseract_osd"
         best = max(attempts.values(), key=lambda attempt: attempt.score)
         if not best.plausible:
-            # Short labels defeat OSD ("Too few characters"): read each remaining turn.
-            candidates = order[1:2] if strength >= 1.5 else order[1:]
+            # Read the opposite turn, and all turns when the line direction is unclear.
+            candidates = order[1:2] if strength >= LINE_DIRECTION_CLEAR else order[1:]
             for rotation in candidates:
                 if rotation not in attempts:
                     attempts[rotation] = _attempt(prepared_gray, rotation, "flattened", settings)
@@ -187,7 +192,7 @@ def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[s
     margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
 
     ocr_runs = len(attempts)
-    if not best.plausible:
+    if best.ocr.mean_confidence < BINARIZE_BELOW:
         binary = _attempt(binarize(prepared_gray), best.rotation, "adaptive_binarized", settings)
         ocr_runs += 1
         if binary.score > best.score:
