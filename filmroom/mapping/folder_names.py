@@ -92,6 +92,15 @@ def _study_date(text: str) -> tuple[str | None, int | None]:
     return date.isoformat(), date.year
 
 
+UPPERCASE_SURNAME_CONFIDENCE = 0.85
+
+
+def _is_surname_style(word: str) -> bool:
+    """Return whether a word is written in capitals, as surnames are in many records."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
 def reading_from_folder_name(name: str) -> Reading | None:
     """Return the patient fields that a share folder's name contains, or None if it names no patient.
 
@@ -114,6 +123,13 @@ def reading_from_folder_name(name: str) -> Reading | None:
             continue
 
         confidence = pattern.confidence
+        order_uncertain = pattern.order_uncertain
+        if order_uncertain and _is_surname_style(pet) and not _is_surname_style(owner):
+            owner, pet = pet, owner
+        if order_uncertain and _is_surname_style(owner) != _is_surname_style(pet):
+            # Records are written with the surname in capitals ("SMITH Max"), which fixes the order.
+            order_uncertain = False
+            confidence = max(confidence, UPPERCASE_SURNAME_CONFIDENCE)
         fields = {
             "owner_last": FieldValue(owner.strip(), confidence, "folder_name"),
             "pet_name": FieldValue(pet.strip(), confidence, "folder_name"),
@@ -122,7 +138,7 @@ def reading_from_folder_name(name: str) -> Reading | None:
         if chart:
             fields["chart_number"] = FieldValue(chart, 0.95, "folder_name")
         evidence: dict[str, object] = {"folder_pattern": pattern.name}
-        if pattern.order_uncertain:
+        if order_uncertain:
             evidence[ORDER_UNCERTAIN] = True
         if "date" in groups:
             iso_date, year = _study_date(groups["date"])

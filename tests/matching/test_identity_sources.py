@@ -26,6 +26,7 @@ from filmroom.settings import MatchSettings
         ("Van Dyke, Mr Whiskers", "Van Dyke", "Mr Whiskers", None),
         ("SMITH Max 03-15-2012", "SMITH", "Max", "2012-03-15"),
         ("Doe, Rex 15.03.2015", "Doe", "Rex", "2015-03-15"),
+        ("Max SMITH", "SMITH", "Max", None),
     ],
 )
 def test_folder_name_fields(name: str, owner: str, pet: str, date: str | None) -> None:
