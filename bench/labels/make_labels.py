@@ -51,14 +51,38 @@ OWNERS = [
     "Quimby", "Rutherford", "Stanwick", "Thackeray", "Underhill", "Vasquez", "Whitcombe", "Yardley",
     "Zellner", "Ashcroft", "Birchall", "Crandall", "Delacroix", "Emberly", "Fenwick", "Gallagher",
 ]  # fmt: skip
-FIRSTS = ["Mary", "John", "Linda", "Robert", "Karen", "David", "Susan", "Paul", "Nancy", "Mark", "Ellen", "Tom"]
+FIRSTS = [
+    "Mary",
+    "John",
+    "Linda",
+    "Robert",
+    "Karen",
+    "David",
+    "Susan",
+    "Paul",
+    "Nancy",
+    "Mark",
+    "Ellen",
+    "Tom",
+]
 PETS = [
     "Bella", "Fluffy", "Max", "Daisy", "Rocky", "Luna", "Charlie", "Bailey", "Sadie", "Buster",
     "Molly", "Tucker", "Ginger", "Pepper", "Duke", "Rosie", "Shadow", "Maggie", "Oscar", "Biscuit",
     "Clover", "Jasper", "Willow", "Ziggy", "Nala", "Murphy", "Coco", "Hazel",
 ]  # fmt: skip
-SPECIES = [("K9", "canine"), ("CAN", "canine"), ("Canine", "canine"), ("FEL", "feline"), ("Feline", "feline"), ("EQ", "equine")]
-BREEDS = [("Lab", "Labrador Retriever"), ("GSD", "German Shepherd Dog"), ("DSH", "Domestic Shorthair")]
+SPECIES = [
+    ("K9", "canine"),
+    ("CAN", "canine"),
+    ("Canine", "canine"),
+    ("FEL", "feline"),
+    ("Feline", "feline"),
+    ("EQ", "equine"),
+]
+BREEDS = [
+    ("Lab", "Labrador Retriever"),
+    ("GSD", "German Shepherd Dog"),
+    ("DSH", "Domestic Shorthair"),
+]
 REGIONS = [("Thorax", "thorax"), ("Abd", "abdomen"), ("Pelvis", "pelvis"), ("Thx", "thorax")]
 VIEWS = [("2V", "2V"), ("VD", "VD"), ("LAT", "LAT"), ("DV", "DV")]
 CLINICS = ["Maple Grove Veterinary Hospital", "Riverside Animal Clinic", "Cedar Hills Vet Clinic"]
@@ -81,7 +105,9 @@ def _date_text(rng: random.Random) -> tuple[str, str]:
     day = dt.date(1998, 1, 1) + dt.timedelta(days=rng.randrange(0, 9000))
     fmt = rng.choice(DATE_FORMATS)
     if fmt in ("%m/%d/%y", "%m-%d-%Y", "%m/%d/%Y") and day.day <= 12 and day.day != day.month:
-        day = day.replace(day=rng.randint(13, 28))  # keep numeric truth unambiguous under month-first
+        day = day.replace(
+            day=rng.randint(13, 28)
+        )  # keep numeric truth unambiguous under month-first
     return day.strftime(fmt), day.isoformat()
 
 
@@ -105,10 +131,20 @@ def _content(rng: random.Random) -> tuple[str, list[str], dict[str, str]]:
             f"Date: {date_text}",
             f"Rad # {rad}  {region_text} {view_text}",
         ]
-        truth.update({"owner_first": first, "species": species, "rad_number": rad, "region": region, "view": view})
+        truth.update(
+            {
+                "owner_first": first,
+                "species": species,
+                "rad_number": rad,
+                "region": region,
+                "view": view,
+            }
+        )
         if layout == "header":
             lines.insert(0, rng.choice(CLINICS))
-            lines.insert(1, f"({rng.randint(200, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999)}")
+            lines.insert(
+                1, f"({rng.randint(200, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999)}"
+            )
     elif layout == "unkeyed":
         lines = [f"{owner.upper()}, {pet}", f"ID {chart}", date_text, f"{region_text} {view_text}"]
         truth.update({"region": region, "view": view})
@@ -119,7 +155,9 @@ def _content(rng: random.Random) -> tuple[str, list[str], dict[str, str]]:
     return layout, lines, truth
 
 
-def _render(rng: random.Random, lines: list[str], font_path: str, hand: bool, paper: tuple[int, int, int]) -> Image.Image:
+def _render(
+    rng: random.Random, lines: list[str], font_path: str, hand: bool, paper: tuple[int, int, int]
+) -> Image.Image:
     size = rng.randint(40, 52)
     font = ImageFont.truetype(font_path, size)
     width = 1300
@@ -155,7 +193,12 @@ def _stamp(rng: random.Random, image: Image.Image) -> Image.Image:
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     font = ImageFont.truetype(FONTS["sans"][3], 70)
-    draw.text((image.width // 3, image.height // 3), rng.choice(["RECEIVED", "FILED", "COPY"]), font=font, fill=(200, 30, 40, 170))
+    draw.text(
+        (image.width // 3, image.height // 3),
+        rng.choice(["RECEIVED", "FILED", "COPY"]),
+        font=font,
+        fill=(200, 30, 40, 170),
+    )
     layer = layer.rotate(rng.uniform(-25, 25), center=(image.width // 2, image.height // 2))
     return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
 
@@ -165,8 +208,12 @@ def _stain(rng: random.Random, image: Image.Image) -> Image.Image:
     draw = ImageDraw.Draw(layer)
     x, y = rng.randrange(image.width), rng.randrange(image.height)
     radius = rng.randint(80, 220)
-    draw.ellipse((x - radius, y - radius * 0.7, x + radius, y + radius * 0.7), fill=(150, 110, 50, 70))
-    return Image.alpha_composite(image.convert("RGBA"), layer.filter(ImageFilter.GaussianBlur(12))).convert("RGB")
+    draw.ellipse(
+        (x - radius, y - radius * 0.7, x + radius, y + radius * 0.7), fill=(150, 110, 50, 70)
+    )
+    return Image.alpha_composite(
+        image.convert("RGBA"), layer.filter(ImageFilter.GaussianBlur(12))
+    ).convert("RGB")
 
 
 def make_one(rng: random.Random, index: int, out: Path) -> Truth:
@@ -203,7 +250,12 @@ def make_one(rng: random.Random, index: int, out: Path) -> Truth:
         image = image.rotate(270, expand=True)
         effects.append("rot270")
     elif roll < 0.5:
-        image = image.rotate(rng.uniform(-4, 4), expand=True, fillcolor=(235, 235, 230), resample=Image.Resampling.BICUBIC)
+        image = image.rotate(
+            rng.uniform(-4, 4),
+            expand=True,
+            fillcolor=(235, 235, 230),
+            resample=Image.Resampling.BICUBIC,
+        )
         effects.append("skew")
 
     if rng.random() < 0.15:
@@ -229,7 +281,14 @@ def make_one(rng: random.Random, index: int, out: Path) -> Truth:
     else:
         file_name = f"{name}.png"
         image.save(out / file_name)
-    return Truth(file=file_name, style=style, font=Path(font_path).stem, layout=layout, fields=truth, effects=effects)
+    return Truth(
+        file=file_name,
+        style=style,
+        font=Path(font_path).stem,
+        layout=layout,
+        fields=truth,
+        effects=effects,
+    )
 
 
 def main() -> None:
@@ -242,13 +301,17 @@ def main() -> None:
     for paths in FONTS.values():
         for font_path in paths:
             if not Path(font_path).is_file():
-                raise SystemExit(f"Font not found: {font_path}. Install the Debian font packages named in FONTS.")
+                raise SystemExit(
+                    f"Font not found: {font_path}. Install the Debian font packages named in FONTS."
+                )
 
     images = args.out / "images"
     images.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     truths = [make_one(rng, index, images) for index in range(args.count)]
-    (args.out / "truth.json").write_text(json.dumps([asdict(t) for t in truths], indent=1), encoding="utf-8")
+    (args.out / "truth.json").write_text(
+        json.dumps([asdict(t) for t in truths], indent=1), encoding="utf-8"
+    )
     print(f"Wrote {len(truths)} labels to {images}")
 
 

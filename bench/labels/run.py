@@ -41,7 +41,9 @@ def _plain_tesseract(path: Path, threads: str | None) -> float:
     if threads is not None:
         environment["OMP_THREAD_LIMIT"] = threads
     start = time.perf_counter()
-    subprocess.run(["tesseract", str(path), "stdout"], check=True, capture_output=True, env=environment)
+    subprocess.run(
+        ["tesseract", str(path), "stdout"], check=True, capture_output=True, env=environment
+    )
     return time.perf_counter() - start
 
 
@@ -50,7 +52,9 @@ def _time_plain(path: Path, seconds: dict[str, float]) -> None:
     seconds["tesseract_default_threads"] += _plain_tesseract(path, None)
 
 
-def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> tuple[list[str], list[dict]]:
+def _bench_synthetic(
+    root: Path, limit: int | None, settings: LabelSettings
+) -> tuple[list[str], list[dict]]:
     truths = json.loads((root / "truth.json").read_text(encoding="utf-8"))[:limit]
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     seconds = {"read_label": 0.0, "tesseract": 0.0, "tesseract_default_threads": 0.0}
@@ -68,7 +72,12 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
 
         style = truth["style"]
         classified[classify_page(path).kind] += 1
-        row = {"file": truth["file"], "style": style, "orientation": reading.orientation, "wrong": []}
+        row = {
+            "file": truth["file"],
+            "style": style,
+            "orientation": reading.orientation,
+            "wrong": [],
+        }
         for name in FIELDS:
             expected = truth["fields"].get(name)
             if expected is None:
@@ -88,10 +97,13 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
 
     labels = len(truths)
     lines = [
-        f"Synthetic labels: {labels} ({sum(t['style'] == 'printed' for t in truths)} printed/typed, "
-        f"{sum(t['style'] == 'hand' for t in truths)} hand-lettered)",
+        (
+            f"Synthetic labels: {labels} ({sum(t['style'] == 'printed' for t in truths)} printed/typed, "
+            f"{sum(t['style'] == 'hand' for t in truths)} hand-lettered)"
+        ),
         "",
-        "classify_page on the same images: " + ", ".join(f"{kind} {count}" for kind, count in sorted(classified.items())),
+        "classify_page on the same images: "
+        + ", ".join(f"{kind} {count}" for kind, count in sorted(classified.items())),
         "",
         "| style | field | labels | exact | confident-but-wrong | auto-accepted |",
         "|---|---|---:|---:|---:|---:|",
@@ -112,22 +124,35 @@ def _bench_synthetic(root: Path, limit: int | None, settings: LabelSettings) -> 
         "| reader | seconds per label | read_label / this |",
         "|---|---:|---:|",
         f"| read_label (OMP_THREAD_LIMIT=1) | {own / labels:.3f} | 1.00x |",
-        f"| tesseract IMG stdout, OMP_THREAD_LIMIT=1 | {seconds['tesseract'] / labels:.3f} | "
-        f"{own / seconds['tesseract']:.2f}x |",
-        f"| tesseract IMG stdout, default threads | {seconds['tesseract_default_threads'] / labels:.3f} | "
-        f"{own / seconds['tesseract_default_threads']:.2f}x |",
+        (
+            f"| tesseract IMG stdout, OMP_THREAD_LIMIT=1 | {seconds['tesseract'] / labels:.3f} | "
+            f"{own / seconds['tesseract']:.2f}x |"
+        ),
+        (
+            f"| tesseract IMG stdout, default threads | {seconds['tesseract_default_threads'] / labels:.3f} | "
+            f"{own / seconds['tesseract_default_threads']:.2f}x |"
+        ),
     ]
     return lines, rows
 
 
 def _bench_documents(folder: Path, settings: LabelSettings) -> list[str]:
-    lines = ["", "Real documents (no field ground truth):", "", "| file | class | turned | mean conf | fields read |", "|---|---|---:|---:|---|"]
+    lines = [
+        "",
+        "Real documents (no field ground truth):",
+        "",
+        "| file | class | turned | mean conf | fields read |",
+        "|---|---|---:|---:|---|",
+    ]
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in (".png", ".tif", ".tiff", ".jpg"):
             continue
         page = classify_page(path)
         reading = read_label(path, settings=settings)
-        fields = ", ".join(f"{name}={value.value} ({value.confidence:.2f})" for name, value in reading.fields.items())
+        fields = ", ".join(
+            f"{name}={value.value} ({value.confidence:.2f})"
+            for name, value in reading.fields.items()
+        )
         lines.append(
             f"| {path.relative_to(folder)} | {page.kind} | {reading.orientation} | {reading.mean_confidence:.2f} | {fields or '-'} |"
         )
@@ -136,10 +161,16 @@ def _bench_documents(folder: Path, settings: LabelSettings) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark read_label against plain tesseract")
-    parser.add_argument("--labels", type=Path, default=Path("bench/out/labels"), help="folder made by make_labels")
+    parser.add_argument(
+        "--labels", type=Path, default=Path("bench/out/labels"), help="folder made by make_labels"
+    )
     parser.add_argument("--limit", type=int, default=None, help="read only the first N labels")
-    parser.add_argument("--documents", type=Path, default=None, help="folder of real documents to read too")
-    parser.add_argument("--errors", type=Path, default=None, help="write wrong readings as JSON here")
+    parser.add_argument(
+        "--documents", type=Path, default=None, help="folder of real documents to read too"
+    )
+    parser.add_argument(
+        "--errors", type=Path, default=None, help="write wrong readings as JSON here"
+    )
     args = parser.parse_args()
 
     settings = LabelSettings()
@@ -148,7 +179,9 @@ def main() -> None:
         lines += _bench_documents(args.documents, settings)
     print("\n".join(lines))
     if args.errors is not None:
-        args.errors.write_text(json.dumps([r for r in rows if r["wrong"]], indent=1), encoding="utf-8")
+        args.errors.write_text(
+            json.dumps([r for r in rows if r["wrong"]], indent=1), encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -45,5 +45,7 @@ def decode_codes(pixels8: np.ndarray) -> list[DecodedCode]:
             logger.debug("Barcode detection failed: %s", exc)
             ok, payloads, kinds = False, (), ()
         if ok:
-            found.extend(DecodedCode(str(kind), text) for text, kind in zip(payloads, kinds) if text)
+            found.extend(
+                DecodedCode(str(kind), text) for text, kind in zip(payloads, kinds) if text
+            )
     return found

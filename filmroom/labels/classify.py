@@ -6,6 +6,7 @@ The decision uses measured numbers only, never the file name, and keeps them in
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -25,7 +26,9 @@ UNIFORM_RANGE = 0.06  # p1..p99 spread, as a fraction of full scale, of an empty
 COLORED_SATURATION = 60.0  # mean HSV saturation of a colored separator sheet
 PAPER_LEVEL = 170  # gray level above which a pixel counts as paper
 DARK_LEVEL = 70
-SEPARATOR_GLYPH_HEIGHT = 0.045  # glyph height, as a fraction of the page's longer side, of a separator word
+SEPARATOR_GLYPH_HEIGHT = (
+    0.045  # glyph height, as a fraction of the page's longer side, of a separator word
+)
 # Sobel magnitude above which an edge counts as sharp. Printed and written text has
 # many sharp edges; radiographs measured 0.0003-0.008 of pixels, labels 0.06-0.25.
 SHARP_EDGE_LEVEL = 200.0
@@ -82,7 +85,7 @@ def _text_lines(boxes: list[tuple[int, int, int, int]]) -> tuple[int, float]:
     centers = sorted(box[1] + box[3] / 2.0 for box in boxes)
     lines = 0
     run = 1
-    for previous, current in zip(centers, centers[1:]):
+    for previous, current in itertools.pairwise(centers):
         if current - previous <= median_height * 0.5:
             run += 1
             continue
@@ -146,7 +149,12 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
     if float(evidence["patch_bars"]) >= 2 and lines <= 2:
         return "separator", 0.8, "tall solid bars of a patch code"
 
-    if 1 <= lines <= 2 and glyph_height >= SEPARATOR_GLYPH_HEIGHT and paper >= 0.5 and sharp >= SHARP_EDGE_FRACTION / 4:
+    if (
+        1 <= lines <= 2
+        and glyph_height >= SEPARATOR_GLYPH_HEIGHT
+        and paper >= 0.5
+        and sharp >= SHARP_EDGE_FRACTION / 4
+    ):
         return "separator", 0.75, "few very large glyphs on a light page"
 
     if sharp >= SHARP_EDGE_FRACTION:
@@ -158,7 +166,11 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
         return "label", 0.6, "sparse text on paper"
 
     if entropy >= FILM_ENTROPY:
-        return "film", 0.9 if sharp < SHARP_EDGE_FRACTION / 2 else 0.7, "broad gray tones without sharp text edges"
+        return (
+            "film",
+            0.9 if sharp < SHARP_EDGE_FRACTION / 2 else 0.7,
+            "broad gray tones without sharp text edges",
+        )
     return "blank", 0.6, "few gray levels and no sharp edges"
 
 

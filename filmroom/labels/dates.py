@@ -12,10 +12,20 @@ MONTHS = {
 }  # fmt: skip
 
 _MONTH_NAME = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept|sep|oct|nov|dec)[a-z]*\.?"
-_YEAR_FIRST = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[./-](?P<m>\d{1,2})[./-](?P<d>\d{1,2})(?!\d)")
-_NUMERIC = re.compile(r"(?<!\d)(?P<a>\d{1,2})\s?[./-]\s?(?P<b>\d{1,2})\s?[./-]\s?(?P<y>\d{4}|\d{2})(?!\d)")
-_DAY_MONTH_NAME = re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s./-]*{_MONTH_NAME}[\s./,-]*(?P<y>\d{{4}}|\d{{2}})(?!\d)", re.IGNORECASE)
-_MONTH_NAME_DAY = re.compile(rf"(?<![a-z]){_MONTH_NAME}[\s./-]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?[\s./-]*(?P<y>\d{{4}}|\d{{2}})(?!\d)", re.IGNORECASE)
+_YEAR_FIRST = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})[./-](?P<m>\d{1,2})[./-](?P<d>\d{1,2})(?!\d)"
+)
+_NUMERIC = re.compile(
+    r"(?<!\d)(?P<a>\d{1,2})\s?[./-]\s?(?P<b>\d{1,2})\s?[./-]\s?(?P<y>\d{4}|\d{2})(?!\d)"
+)
+_DAY_MONTH_NAME = re.compile(
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s./-]*{_MONTH_NAME}[\s./,-]*(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
+_MONTH_NAME_DAY = re.compile(
+    rf"(?<![a-z]){_MONTH_NAME}[\s./-]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?[\s./-]*(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)

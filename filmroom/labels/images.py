@@ -78,7 +78,8 @@ def _read_with_pillow(path: Path) -> np.ndarray:
             return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise BadInputError(
-            path, f"not a readable image ({exc}); check that the file is a complete TIFF, PNG or JPEG"
+            path,
+            f"not a readable image ({exc}); check that the file is a complete TIFF, PNG or JPEG",
         ) from None
 
 
@@ -134,7 +135,9 @@ def to_gray(pixels: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
 
 
-def window_to_8bit(pixels: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> np.ndarray:
+def window_to_8bit(
+    pixels: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5
+) -> np.ndarray:
     """Map an image to 8 bits for analysis.
 
     8-bit images are returned unchanged. Wider images are scaled linearly between the

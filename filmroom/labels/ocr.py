@@ -62,7 +62,9 @@ def _check(command: str, language: str) -> None:
             "or set labels.tesseract_cmd to the binary's path."
         ) from None
     except pytesseract.TesseractError as exc:
-        raise ConfigurationError(f"Tesseract OCR at {command!r} failed to start: {exc}. {INSTALL_HINT}") from None
+        raise ConfigurationError(
+            f"Tesseract OCR at {command!r} failed to start: {exc}. {INSTALL_HINT}"
+        ) from None
     missing = [code for code in language.split("+") if code not in languages]
     if missing:
         raise ConfigurationError(
@@ -96,7 +98,10 @@ def run_ocr(image: np.ndarray, settings: LabelSettings, page_segmentation: int =
         if not cv2.imwrite(image_path, image):
             raise OSError(f"failed to write a temporary image to {folder}")
         data = pytesseract.image_to_data(
-            image_path, lang=settings.language, config=f"--psm {page_segmentation}", output_type=Output.DICT
+            image_path,
+            lang=settings.language,
+            config=f"--psm {page_segmentation}",
+            output_type=Output.DICT,
         )
     grouped: dict[tuple[int, int, int], list[tuple[int, Word]]] = {}
     for index, text in enumerate(data["text"]):
@@ -104,8 +109,13 @@ def run_ocr(image: np.ndarray, settings: LabelSettings, page_segmentation: int =
         if not text or not text.strip() or confidence < 0:
             continue
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
-        grouped.setdefault(key, []).append((data["left"][index], Word(text.strip(), confidence / 100.0)))
-    lines = [[word for _, word in sorted(words, key=lambda item: item[0])] for _, words in sorted(grouped.items())]
+        grouped.setdefault(key, []).append(
+            (data["left"][index], Word(text.strip(), confidence / 100.0))
+        )
+    lines = [
+        [word for _, word in sorted(words, key=lambda item: item[0])]
+        for _, words in sorted(grouped.items())
+    ]
     return OcrResult(lines=lines)
 
 

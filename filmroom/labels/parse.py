@@ -18,7 +18,20 @@ SOURCE = "ocr"
 NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*[A-Za-z]$")
 EDGE_PUNCTUATION = ",;:|!\"'`()[]{}<>_~*"
 # Characters that OCR confuses with digits inside numbers.
-DIGIT_CONFUSABLES = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"})
+DIGIT_CONFUSABLES = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "Q": "0",
+        "D": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "S": "5",
+        "B": "8",
+        "Z": "2",
+    }
+)
 LONE_NUMBER = re.compile(r"^#?\s*([A-Z]{0,2}-?\d{4,10})$")
 # Jacket labels have a handful of lines. On longer text (a letter, a form, a page of
 # prose) fields found without keys are guesses, so their confidence is halved.
@@ -194,7 +207,9 @@ def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) ->
     return used
 
 
-def _regions_and_views(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns) -> set[int]:
+def _regions_and_views(
+    words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns
+) -> set[int]:
     used: set[int] = set()
     tokens = [_clean(word.text).lower() for word in words]
     for index, token in enumerate(tokens):
@@ -234,7 +249,10 @@ def _put_owner(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
         last_words, first_words = tokens[-1:], tokens[:1]  # "Mary Jones"
         factor *= 0.9
     elif len(tokens) >= 2:
-        last_words, first_words = tokens[-1:], tokens[:1]  # "MARY JONES" or "JONES MARY": order unknown
+        last_words, first_words = (
+            tokens[-1:],
+            tokens[:1],
+        )  # "MARY JONES" or "JONES MARY": order unknown
         factor *= 0.5
     else:
         last_words, first_words = tokens, []
@@ -249,7 +267,9 @@ def _put_owner(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
 
 
 def _put_pet(words: tuple[Word, ...], fields: _Fields, factor: float) -> None:
-    names = [w for w in words if NAME_TOKEN.match(_clean(w.text)) or any(c.isalpha() for c in w.text)]
+    names = [
+        w for w in words if NAME_TOKEN.match(_clean(w.text)) or any(c.isalpha() for c in w.text)
+    ]
     if not names:
         return
     pet = names[0]
@@ -308,7 +328,9 @@ def _put_date(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns,
     return True
 
 
-def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns, keyed_pet: bool = False) -> None:
+def _parse_name_layout(
+    words: tuple[Word, ...], fields: _Fields, patterns: LabelPatterns, keyed_pet: bool = False
+) -> None:
     """Parse "JONES, Fluffy" and "SMITH Bella" layouts: owner surname then pet name."""
     factor = 1.0 if keyed_pet else patterns.fit["unkeyed_name"]
     tokens = [w for w in words if _clean(w.text)]
@@ -320,7 +342,11 @@ def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: Label
     if split is not None:
         last_words, pet_words, comma_factor = split
         factor *= comma_factor
-    elif len(tokens) >= 2 and _clean(tokens[0].text).isupper() and not _clean(tokens[1].text).isupper():
+    elif (
+        len(tokens) >= 2
+        and _clean(tokens[0].text).isupper()
+        and not _clean(tokens[1].text).isupper()
+    ):
         last_words, pet_words = tokens[:1], tokens[1:]
     else:
         return
@@ -334,7 +360,9 @@ def _parse_name_layout(words: tuple[Word, ...], fields: _Fields, patterns: Label
         _put_pet(tuple(pet_words[:1]), fields, factor)
 
 
-def _parse_unkeyed(span: _Span, fields: _Fields, patterns: LabelPatterns, state: dict[str, bool]) -> None:
+def _parse_unkeyed(
+    span: _Span, fields: _Fields, patterns: LabelPatterns, state: dict[str, bool]
+) -> None:
     words = span.words
     if _put_date(words, fields, patterns, "study_date"):
         return
@@ -342,7 +370,11 @@ def _parse_unkeyed(span: _Span, fields: _Fields, patterns: LabelPatterns, state:
     if lone:
         number = _number(lone.group(1), patterns)
         if number:
-            fields.put("chart_number", number[0], _confidence(words) * number[1] * patterns.fit["unkeyed_number"])
+            fields.put(
+                "chart_number",
+                number[0],
+                _confidence(words) * number[1] * patterns.fit["unkeyed_number"],
+            )
         return
     used = _species_and_breed(words, fields, keyed=False)
     used |= _regions_and_views(words, fields, patterns)
@@ -362,7 +394,9 @@ def _parse_unkeyed(span: _Span, fields: _Fields, patterns: LabelPatterns, state:
             state["lone_name_done"] = True
 
 
-def parse_label_words(lines: list[list[Word]], patterns: LabelPatterns | None = None) -> dict[str, FieldValue]:
+def parse_label_words(
+    lines: list[list[Word]], patterns: LabelPatterns | None = None
+) -> dict[str, FieldValue]:
     """Parse OCR lines given as words with confidences into Reading fields."""
     patterns = patterns or default_patterns()
     fields = _Fields()
@@ -394,7 +428,9 @@ def parse_label_words(lines: list[list[Word]], patterns: LabelPatterns | None = 
     factor = LONG_TEXT_FACTOR if len(spans_by_line) > MAX_LABEL_LINES else 1.0
     for name, value in unkeyed.values.items():
         if name not in fields.values:
-            fields.values[name] = FieldValue(value.value, round(value.confidence * factor, 3), value.source)
+            fields.values[name] = FieldValue(
+                value.value, round(value.confidence * factor, 3), value.source
+            )
     return fields.values
 
 

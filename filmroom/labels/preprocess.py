@@ -52,7 +52,9 @@ def remove_red_ink(bgr: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def _otsu_separation(gray: np.ndarray) -> float:
     """Return Otsu's between-class variance divided by total variance (0..1)."""
-    small = cv2.resize(gray, (max(1, gray.shape[1] // 4), max(1, gray.shape[0] // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray, (max(1, gray.shape[1] // 4), max(1, gray.shape[0] // 4)), interpolation=cv2.INTER_AREA
+    )
     threshold, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     values = small.astype(np.float32).ravel()
     total = values.var()
@@ -83,7 +85,12 @@ def _order_corners(points: np.ndarray) -> np.ndarray:
     total = points.sum(axis=1)
     diff = np.diff(points, axis=1).ravel()
     return np.array(
-        [points[np.argmin(total)], points[np.argmin(diff)], points[np.argmax(total)], points[np.argmax(diff)]],
+        [
+            points[np.argmin(total)],
+            points[np.argmin(diff)],
+            points[np.argmax(total)],
+            points[np.argmax(diff)],
+        ],
         dtype=np.float32,
     )
 
@@ -92,7 +99,11 @@ def find_label_quad(gray: np.ndarray) -> np.ndarray | None:
     """Return the four corners of a bright label or sheet on a darker background, or None."""
     height, width = gray.shape
     scale = 800.0 / max(height, width)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     scale = min(scale, 1.0)
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -119,15 +130,29 @@ def find_label_quad(gray: np.ndarray) -> np.ndarray | None:
 def warp_quad(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """Map a quadrilateral onto an upright rectangle (perspective correction)."""
     top_left, top_right, bottom_right, bottom_left = corners
-    width = int(max(np.linalg.norm(top_right - top_left), np.linalg.norm(bottom_right - bottom_left)))
-    height = int(max(np.linalg.norm(bottom_left - top_left), np.linalg.norm(bottom_right - top_right)))
-    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    width = int(
+        max(np.linalg.norm(top_right - top_left), np.linalg.norm(bottom_right - bottom_left))
+    )
+    height = int(
+        max(np.linalg.norm(bottom_left - top_left), np.linalg.norm(bottom_right - top_right))
+    )
+    target = np.array(
+        [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32
+    )
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    return cv2.warpPerspective(image, matrix, (max(width, 1), max(height, 1)), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpPerspective(
+        image,
+        matrix,
+        (max(width, 1), max(height, 1)),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
 def _ink_mask(gray: np.ndarray) -> np.ndarray:
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15
+    )
 
 
 def estimate_skew(gray: np.ndarray) -> float:
@@ -136,7 +161,11 @@ def estimate_skew(gray: np.ndarray) -> float:
     Searches angles within +-10 degrees for the sharpest horizontal projection profile.
     """
     scale = 600.0 / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     ink = _ink_mask(small)
     if np.count_nonzero(ink) < 50:
         return 0.0
@@ -144,7 +173,9 @@ def estimate_skew(gray: np.ndarray) -> float:
 
     def sharpness(angle: float) -> float:
         matrix = cv2.getRotationMatrix2D(center, angle, 1.0)
-        turned = cv2.warpAffine(ink, matrix, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
+        turned = cv2.warpAffine(
+            ink, matrix, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST
+        )
         profile = turned.sum(axis=1, dtype=np.float64)
         return float(np.square(np.diff(profile)).sum())
 
@@ -157,7 +188,9 @@ def rotate_small(image: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate by a small angle (counter-clockwise positive), filling corners with the edge color."""
     height, width = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), degrees, 1.0)
-    return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def flatten_background(gray: np.ndarray) -> np.ndarray:
@@ -187,7 +220,9 @@ def text_height(gray: np.ndarray) -> float:
 def binarize(gray: np.ndarray) -> np.ndarray:
     """Threshold adaptively (Gaussian-weighted local mean) for uneven or faded labels."""
     block = max(15, (int(text_height(gray) * 1.5) | 1))
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 12)
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 12
+    )
 
 
 def prepare_label(pixels8: np.ndarray) -> Prepared:

@@ -68,7 +68,9 @@ class Attempt:
         return found >= 2 or (len(words) >= 5 and wordlike >= 0.85)
 
 
-def _attempt(gray: np.ndarray, rotation: int, preprocessing: str, settings: LabelSettings) -> Attempt:
+def _attempt(
+    gray: np.ndarray, rotation: int, preprocessing: str, settings: LabelSettings
+) -> Attempt:
     ocr = run_ocr(rotate_clockwise(gray, rotation), settings)
     return Attempt(rotation, preprocessing, ocr, parse_label_words(ocr.lines))
 
@@ -80,23 +82,34 @@ def _line_direction(gray: np.ndarray) -> tuple[str, float]:
     character wide; word blobs are elongated along the line direction.
     """
     scale = 700.0 / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     sizes = [
         max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT])
         for i in range(1, count)
-        if stats[i, cv2.CC_STAT_AREA] >= 6 and max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) < max(small.shape) * 0.2
+        if stats[i, cv2.CC_STAT_AREA] >= 6
+        and max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) < max(small.shape) * 0.2
     ]
     if len(sizes) < 3:
         return "horizontal", 1.0
     glyph = float(np.median(sizes))
     size = max(3, int(glyph * 0.6))
-    blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    blobs = cv2.morphologyEx(
+        ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    )
     count, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     horizontal = vertical = 0.0
     for i in range(1, count):
-        width, height, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        width, height, area = (
+            stats[i, cv2.CC_STAT_WIDTH],
+            stats[i, cv2.CC_STAT_HEIGHT],
+            stats[i, cv2.CC_STAT_AREA],
+        )
         if max(width, height) < glyph * 1.5 or max(width, height) > max(small.shape) * 0.9:
             continue
         if width >= height * 1.5:
@@ -108,7 +121,9 @@ def _line_direction(gray: np.ndarray) -> tuple[str, float]:
     return "vertical", float(vertical / max(horizontal, 1.0))
 
 
-def _calibrate(fields: dict[str, FieldValue], attempt: Attempt, margin: float) -> dict[str, FieldValue]:
+def _calibrate(
+    fields: dict[str, FieldValue], attempt: Attempt, margin: float
+) -> dict[str, FieldValue]:
     """Lower field confidences when the whole reading is doubtful.
 
     A field is only as trustworthy as the reading it came from. When Tesseract's mean
@@ -156,7 +171,9 @@ def _write_crop(path: Path, color: np.ndarray, crop_dir: Path) -> Path:
     return crop_path
 
 
-def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[str, object]) -> tuple[Attempt, float]:
+def _choose(
+    prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[str, object]
+) -> tuple[Attempt, float]:
     """Read in the likeliest orientation first and try others only when the reading is implausible."""
     direction, strength = _line_direction(prepared_gray)
     evidence["line_direction"] = direction
@@ -172,7 +189,9 @@ def _choose(prepared_gray: np.ndarray, settings: LabelSettings, evidence: dict[s
             # The line direction is unclear, so ask Tesseract's orientation detection,
             # which needs more characters than a short label has ("Too few characters").
             osd = detect_orientation(rotate_clockwise(prepared_gray, order[0]), settings)
-            evidence["osd"] = "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
+            evidence["osd"] = (
+                "failed" if osd is None else f"rotate {osd[0]} confidence {osd[1]:.2f}"
+            )
             if osd is not None and osd[1] >= OSD_MIN_CONFIDENCE:
                 rotation = (order[0] + osd[0]) % 360
                 if rotation not in attempts:
@@ -218,7 +237,10 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
     check_ocr_available(settings)
     loaded = load_image(path)
     pixels8 = window_to_8bit(loaded.pixels)
-    evidence: dict[str, object] = {"bit_depth": loaded.bit_depth, "exif_rotation": loaded.exif_rotation}
+    evidence: dict[str, object] = {
+        "bit_depth": loaded.bit_depth,
+        "exif_rotation": loaded.exif_rotation,
+    }
 
     codes = decode_codes(pixels8)
     evidence["barcode_found"] = bool(codes)
@@ -236,11 +258,16 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
 
     crop_path = None
     if crop_dir is not None:
-        crop_path = _write_crop(path, rotate_clockwise(prepared.color, best.rotation), Path(crop_dir))
+        crop_path = _write_crop(
+            path, rotate_clockwise(prepared.color, best.rotation), Path(crop_dir)
+        )
 
     logger.debug(
         "Read label %s: %d fields, mean confidence %.2f, turned %d degrees",
-        path.name, len(fields), best.ocr.mean_confidence, best.rotation,
+        path.name,
+        len(fields),
+        best.ocr.mean_confidence,
+        best.rotation,
     )
     return Reading(
         fields=fields,

@@ -59,10 +59,14 @@ def normalize_key(text: str) -> str:
 
 
 def _fail(path: Path, where: str, problem: str) -> ConfigurationError:
-    return ConfigurationError(f"{path}: {where}: {problem}. Fix the entry in the label patterns file.")
+    return ConfigurationError(
+        f"{path}: {where}: {problem}. Fix the entry in the label patterns file."
+    )
 
 
-def _compile(path: Path, where: str, pattern: object, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+def _compile(
+    path: Path, where: str, pattern: object, flags: int = re.IGNORECASE
+) -> re.Pattern[str]:
     if not isinstance(pattern, str):
         raise _fail(path, where, f"expected a regular expression string, got {pattern!r}")
     try:
@@ -100,7 +104,9 @@ def parse_patterns(data: object, path: Path = PATTERNS_FILE) -> LabelPatterns:
     key_fields: dict[str, str] = {}
     for field_name, spellings in keys.items():
         if field_name not in KEY_FIELDS:
-            raise _fail(path, f"keys.{field_name}", f"unknown field; use one of {', '.join(KEY_FIELDS)}")
+            raise _fail(
+                path, f"keys.{field_name}", f"unknown field; use one of {', '.join(KEY_FIELDS)}"
+            )
         if not isinstance(spellings, list) or not spellings:
             raise _fail(path, f"keys.{field_name}", "expected a non-empty list of key spellings")
         for spelling in spellings:
@@ -117,22 +123,33 @@ def parse_patterns(data: object, path: Path = PATTERNS_FILE) -> LabelPatterns:
 
     order = data.get("numeric_date_order", "month_first")
     if order not in ("month_first", "day_first"):
-        raise _fail(path, "numeric_date_order", f"invalid value {order!r}; use month_first or day_first")
+        raise _fail(
+            path, "numeric_date_order", f"invalid value {order!r}; use month_first or day_first"
+        )
 
     pivot = data.get("two_digit_year_pivot", 30)
     if not isinstance(pivot, int) or not 0 <= pivot <= 99:
-        raise _fail(path, "two_digit_year_pivot", f"invalid value {pivot!r}; use a whole number 0-99")
+        raise _fail(
+            path, "two_digit_year_pivot", f"invalid value {pivot!r}; use a whole number 0-99"
+        )
 
     fit_data = data.get("fit") or {}
     fit: dict[str, float] = {}
     for name in FIT_NAMES:
         value = fit_data.get(name)
         if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-            raise _fail(path, f"fit.{name}", f"missing or invalid value {value!r}; use a number in [0, 1]")
+            raise _fail(
+                path, f"fit.{name}", f"missing or invalid value {value!r}; use a number in [0, 1]"
+            )
         fit[name] = float(value)
 
     header_regexes = tuple(
-        _compile(path, f"header_patterns[{index}]", pattern, 0 if "[A-Z]" in str(pattern) else re.IGNORECASE)
+        _compile(
+            path,
+            f"header_patterns[{index}]",
+            pattern,
+            0 if "[A-Z]" in str(pattern) else re.IGNORECASE,
+        )
         for index, pattern in enumerate(data.get("header_patterns") or [])
     )
     return LabelPatterns(
@@ -146,7 +163,9 @@ def parse_patterns(data: object, path: Path = PATTERNS_FILE) -> LabelPatterns:
         regions=_token_table(path, "regions", data.get("regions") or {}),
         views=_token_table(path, "views", data.get("views") or {}),
         chart_number_regex=_compile(path, "chart_number_pattern", data.get("chart_number_pattern")),
-        barcode_chart_regex=_compile(path, "barcode_chart_pattern", data.get("barcode_chart_pattern")),
+        barcode_chart_regex=_compile(
+            path, "barcode_chart_pattern", data.get("barcode_chart_pattern")
+        ),
     )
 
 

@@ -27,7 +27,9 @@ def test_classify_16bit_film_not_clipped_white(film_16bit: Path) -> None:
     assert float(page.evidence["native_spread"]) > 0.1
 
 
-def test_classify_8bit_label_in_same_batch(write_label: Callable[..., Path], film_16bit: Path) -> None:
+def test_classify_8bit_label_in_same_batch(
+    write_label: Callable[..., Path], film_16bit: Path
+) -> None:
     label = write_label(["Owner: JONES, Mary", "Pet: Fluffy", "Chart #: 004512"])
     assert classify_page(label).kind == "label"
     assert classify_page(film_16bit).kind == "film"
@@ -84,7 +86,9 @@ def test_classify_ignores_file_name(write_label: Callable[..., Path]) -> None:
 
 @pytest.mark.shared_data
 def test_classify_real_radiographs_as_film(shared_data: Path) -> None:
-    paths = sorted(p for p in (shared_data / "radiographs").rglob("*") if p.suffix.lower() in {".png", ".jpg"})
+    paths = sorted(
+        p for p in (shared_data / "radiographs").rglob("*") if p.suffix.lower() in {".png", ".jpg"}
+    )
     assert paths
     kinds = {path.name: classify_page(path).kind for path in paths}
     assert {name for name, kind in kinds.items() if kind != "film"} == set()

@@ -8,7 +8,12 @@ import pytest
 import yaml
 
 from filmroom.errors import ConfigurationError
-from filmroom.mapping.label_patterns import PATTERNS_FILE, default_patterns, load_patterns, parse_patterns
+from filmroom.mapping.label_patterns import (
+    PATTERNS_FILE,
+    default_patterns,
+    load_patterns,
+    parse_patterns,
+)
 
 
 def packaged() -> dict:

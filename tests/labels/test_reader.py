@@ -25,7 +25,9 @@ BREIP = "/usr/share/fonts/truetype/breip/Breip.ttf"
 
 
 def test_read_keyed_label(write_label: Callable[..., Path], label_settings: LabelSettings) -> None:
-    path = write_label(["Owner: JONES, Mary", "Pet: Fluffy FEL", "Chart #: 004512", "Date: 3-14-2009"])
+    path = write_label(
+        ["Owner: JONES, Mary", "Pet: Fluffy FEL", "Chart #: 004512", "Date: 3-14-2009"]
+    )
     reading = read_label(path, settings=label_settings)
     assert reading.value("owner_last") == "JONES"
     assert reading.value("pet_name") == "Fluffy"
@@ -38,8 +40,14 @@ def test_read_keyed_label(write_label: Callable[..., Path], label_settings: Labe
 @pytest.mark.parametrize(
     ("font", "lines"),
     [
-        ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", ["HOLLOWAY, Duke", "ID 504730", "2/28/2011"]),
-        ("/usr/share/fonts/opentype/courier-prime/Courier Prime.otf", ["HOLLOWAY Duke K9", "Chart # 504730", "28 Feb 2011"]),
+        (
+            "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+            ["HOLLOWAY, Duke", "ID 504730", "2/28/2011"],
+        ),
+        (
+            "/usr/share/fonts/opentype/courier-prime/Courier Prime.otf",
+            ["HOLLOWAY Duke K9", "Chart # 504730", "28 Feb 2011"],
+        ),
     ],
 )
 def test_read_unkeyed_typed_layouts(
@@ -53,7 +61,9 @@ def test_read_unkeyed_typed_layouts(
 
 
 @pytest.mark.parametrize("turned", [90, 180])
-def test_read_three_lines_rotated(write_label: Callable[..., Path], label_settings: LabelSettings, turned: int) -> None:
+def test_read_three_lines_rotated(
+    write_label: Callable[..., Path], label_settings: LabelSettings, turned: int
+) -> None:
     path = write_label(THREE_LINES, rotate=turned)
     reading = read_label(path, settings=label_settings)
     assert reading.value("pet_name") == "BELLA"
@@ -69,15 +79,21 @@ def test_osd_fails_on_three_lines(write_label: Callable[..., Path], turned: int)
         pytesseract.image_to_osd(image)
 
 
-def test_read_phone_photo_exif_6(render: Callable[..., Image.Image], tmp_path: Path, label_settings: LabelSettings) -> None:
+def test_read_phone_photo_exif_6(
+    render: Callable[..., Image.Image], tmp_path: Path, label_settings: LabelSettings
+) -> None:
     label = np.asarray(render(["Owner: GARROW, Paul", "Pet: Daisy", "Chart #: 55120"]))
     height, width = label.shape[:2]
     # The label on a darker desk, photographed at a slant.
     desk = np.full((height + 400, width + 400, 3), (90, 80, 70), np.uint8)
     source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    target = np.float32([[230, 180], [width + 170, 210], [width + 190, height + 230], [200, height + 200]])
+    target = np.float32(
+        [[230, 180], [width + 170, 210], [width + 190, height + 230], [200, height + 200]]
+    )
     matrix = cv2.getPerspectiveTransform(source, target)
-    photo = cv2.warpPerspective(label, matrix, (desk.shape[1], desk.shape[0]), dst=desk, borderMode=cv2.BORDER_TRANSPARENT)
+    photo = cv2.warpPerspective(
+        label, matrix, (desk.shape[1], desk.shape[0]), dst=desk, borderMode=cv2.BORDER_TRANSPARENT
+    )
     # Stored sideways: Orientation 6 means viewers turn it 90 degrees clockwise.
     stored = np.ascontiguousarray(np.rot90(photo, k=1))
     exif = Image.Exif()
@@ -97,21 +113,33 @@ def test_read_hand_lettering_not_confident(
     render: Callable[..., Image.Image], tmp_path: Path, label_settings: LabelSettings, font: str
 ) -> None:
     truth = {"owner_last": "PEMBROOK", "chart_number": "418827"}
-    image = render(["Owner: PEMBROOK, Ellen", "Pet: Biscuit", "Chart #: 418827"], font_path=font, jitter=random.Random(4))
+    image = render(
+        ["Owner: PEMBROOK, Ellen", "Pet: Biscuit", "Chart #: 418827"],
+        font_path=font,
+        jitter=random.Random(4),
+    )
     path = tmp_path / "hand.png"
     image.save(path)
     reading = read_label(path, settings=label_settings)
     for name, expected in truth.items():
         field = reading.fields.get(name)
         confident = field is not None and field.confidence >= label_settings.auto_accept_confidence
-        assert not confident or field.value.upper() == expected, f"{name} read as {field} with high confidence"
+        assert not confident or field.value.upper() == expected, (
+            f"{name} read as {field} with high confidence"
+        )
 
 
-def test_read_qr_code_beats_ocr(render: Callable[..., Image.Image], tmp_path: Path, label_settings: LabelSettings) -> None:
+def test_read_qr_code_beats_ocr(
+    render: Callable[..., Image.Image], tmp_path: Path, label_settings: LabelSettings
+) -> None:
     label = np.asarray(render(["Owner: QUIMBY, Tom", "Pet: Max", "Chart #: 111111"]).convert("L"))
     code = cv2.QRCodeEncoder.create().encode("CHART:004512")
     code = cv2.resize(code, None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST)
-    page = np.full((label.shape[0] + code.shape[0] + 60, max(label.shape[1], code.shape[1] + 60)), 250, np.uint8)
+    page = np.full(
+        (label.shape[0] + code.shape[0] + 60, max(label.shape[1], code.shape[1] + 60)),
+        250,
+        np.uint8,
+    )
     page[: label.shape[0], : label.shape[1]] = label
     page[label.shape[0] + 30 : label.shape[0] + 30 + code.shape[0], 30 : 30 + code.shape[1]] = code
     path = tmp_path / "qr.png"
@@ -131,7 +159,9 @@ def test_read_blank_page_gives_no_fields(tmp_path: Path, label_settings: LabelSe
     assert reading.fields == {}
 
 
-def test_read_writes_crop_named_by_hash(write_label: Callable[..., Path], tmp_path: Path, label_settings: LabelSettings) -> None:
+def test_read_writes_crop_named_by_hash(
+    write_label: Callable[..., Path], tmp_path: Path, label_settings: LabelSettings
+) -> None:
     path = write_label(["Pet: Rosie", "Chart #: 7781"])
     reading = read_label(path, settings=label_settings, crop_dir=tmp_path / "crops")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -150,7 +180,9 @@ def test_check_ocr_missing_binary(tmp_path: Path) -> None:
     _check.cache_clear()
     settings = LabelSettings(tesseract_cmd=str(tmp_path / "no-such-tesseract"))
     try:
-        with pytest.raises(ConfigurationError, match="apt-get install tesseract-ocr tesseract-ocr-eng"):
+        with pytest.raises(
+            ConfigurationError, match="apt-get install tesseract-ocr tesseract-ocr-eng"
+        ):
             check_ocr_available(settings)
     finally:
         check_ocr_available(LabelSettings())
@@ -164,9 +196,16 @@ def test_check_ocr_missing_language() -> None:
 @pytest.mark.shared_data
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("phototest.tif", 0), ("phototest-rotated-L.png", 90), ("phototest-rotated-R.png", 270), ("phototest-rotated-180.png", 180)],
+    [
+        ("phototest.tif", 0),
+        ("phototest-rotated-L.png", 90),
+        ("phototest-rotated-R.png", 270),
+        ("phototest-rotated-180.png", 180),
+    ],
 )
-def test_read_tesseract_page_orientation(shared_data: Path, label_settings: LabelSettings, name: str, expected: int) -> None:
+def test_read_tesseract_page_orientation(
+    shared_data: Path, label_settings: LabelSettings, name: str, expected: int
+) -> None:
     reading = read_label(shared_data / "documents" / "tesseract" / name, settings=label_settings)
     assert reading.orientation == expected
     assert "quick brown dog" in reading.text
@@ -174,5 +213,8 @@ def test_read_tesseract_page_orientation(shared_data: Path, label_settings: Labe
 
 @pytest.mark.shared_data
 def test_osd_on_tesseract_page(shared_data: Path, label_settings: LabelSettings) -> None:
-    image = cv2.imread(str(shared_data / "documents" / "tesseract" / "phototest-rotated-L.png"), cv2.IMREAD_GRAYSCALE)
+    image = cv2.imread(
+        str(shared_data / "documents" / "tesseract" / "phototest-rotated-L.png"),
+        cv2.IMREAD_GRAYSCALE,
+    )
     assert detect_orientation(image, label_settings) is not None
