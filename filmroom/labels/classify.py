@@ -185,5 +185,6 @@ def classify_page(path: Path) -> ScanClass:
     evidence = measure_page(Path(path))
     kind, confidence, rule = decide_class(evidence)
     evidence["rule"] = rule
-    logger.debug("Classified %s as %s (%s)", Path(path).name, kind, rule)
+    # File names can contain owner or pet names, so the log line leaves them out.
+    logger.debug("Classified a page as %s (%s)", kind, rule)
     return ScanClass(kind=kind, confidence=confidence, evidence=evidence)

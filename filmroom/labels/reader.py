@@ -262,12 +262,13 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
             path, rotate_clockwise(prepared.color, best.rotation), Path(crop_dir)
         )
 
+    # File names can contain owner or pet names, so the log line leaves them out.
     logger.debug(
-        "Read label %s: %d fields, mean confidence %.2f, turned %d degrees",
-        path.name,
+        "Read a label: %d fields, mean confidence %.2f, turned %d degrees, %s OCR runs",
         len(fields),
         best.ocr.mean_confidence,
         best.rotation,
+        evidence["ocr_runs"],
     )
     return Reading(
         fields=fields,
