@@ -171,7 +171,8 @@ class DimseDestination(ClosingMixin):
         except AssociationFailed as exc:
             raise ConfigurationError(
                 f"DICOM destination check failed: {exc}. Check the host, port and AE titles "
-                f"(calling AE {self.settings.calling_ae_title!r} must be known to the PACS)"
+                f"(calling AE {self.settings.calling_ae_title!r} must be known to the PACS), "
+                "and set tls_ca_file if and only if the PACS port expects DICOM TLS"
             ) from None
         try:
             status = association.send_c_echo()

@@ -237,3 +237,43 @@ def test_commit_without_report_unanswered(
         result = destination.commit(uids, listen_address=("127.0.0.1", free_port()), timeout=1.0)
     assert result.committed == set()
     assert result.unanswered == set(uids)
+
+
+@pytest.fixture
+def tls_orthanc(private_orthanc: OrthancServer, tmp_path: Path) -> tuple[OrthancServer, Path]:
+    """Start an Orthanc whose DICOM port expects TLS; return it and the CA certificate path."""
+    pytest.importorskip("cryptography")
+    from tls_certs import write_loopback_certificates
+
+    certificates = write_loopback_certificates(tmp_path / "certificates")
+    private_orthanc.extra_config.update(
+        {
+            "DicomTlsEnabled": True,
+            "DicomTlsCertificate": str(certificates["certificate"]),
+            "DicomTlsPrivateKey": str(certificates["key"]),
+            "DicomTlsTrustedCertificates": str(certificates["ca"]),
+            "DicomTlsRemoteCertificateRequired": False,
+        }
+    )
+    private_orthanc.start()
+    return private_orthanc, certificates["ca"]
+
+
+def test_store_over_tls(tls_orthanc: tuple[OrthancServer, Path], sc_files: list[Path]) -> None:
+    server, ca_file = tls_orthanc
+    staged = pydicom.dcmread(sc_files[0])
+    settings = ArchiveSettings(tls_ca_file=str(ca_file), retries=0)
+    with open_destination(server.dicom_spec, settings) as destination:
+        outcomes = destination.store(sc_files)
+        fetched = destination.fetch(str(staged.SOPInstanceUID))
+    assert [outcome.state for outcome in outcomes] == ["stored"] * 6
+    assert server.instance_count() == 6
+    assert np.array_equal(fetched.pixel_array, staged.pixel_array)
+
+
+def test_plain_to_tls_port_raises(tls_orthanc: tuple[OrthancServer, Path]) -> None:
+    from filmroom.errors import ConfigurationError
+
+    server, _ = tls_orthanc
+    with pytest.raises(ConfigurationError, match="tls_ca_file"):
+        open_destination(server.dicom_spec, ArchiveSettings(retries=0, timeout_seconds=5))
