@@ -25,8 +25,12 @@ class Destination(Protocol):
 
     name: str
 
-    def store(self, paths: Sequence[Path]) -> list[StoreOutcome]:
-        """Store each file; return one outcome per path, in the same order."""
+    def store(self, paths: Sequence[Path], *, skip_present: bool = True) -> list[StoreOutcome]:
+        """Store each file; return one outcome per path, in the same order.
+
+        With ``skip_present``, instances the destination already stores are not sent
+        again and come back as ``already_stored``.
+        """
         ...
 
     def find(self, sop_instance_uids: Sequence[str]) -> set[str]:

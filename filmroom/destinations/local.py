@@ -111,8 +111,13 @@ class LocalArchive(ClosingMixin):
             )
         )
 
-    def store(self, paths: Sequence[Path]) -> list[StoreOutcome]:
-        """Copy each file into the archive and index it; return one outcome per path."""
+    def store(self, paths: Sequence[Path], *, skip_present: bool = True) -> list[StoreOutcome]:
+        """Copy each file into the archive and index it; return one outcome per path.
+
+        ``skip_present`` exists for a signature shared with the network destinations.
+        The local archive always compares a present SOP Instance UID's content and
+        never overwrites an archived file.
+        """
         outcomes: list[StoreOutcome] = []
         with self._store_lock:
             for path in paths:

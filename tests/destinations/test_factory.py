@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from filmroom.destinations import LocalArchive, open_destination
+from filmroom.destinations import Destination, LocalArchive, open_destination
 from filmroom.destinations.factory import parse_dicom_spec
 from filmroom.errors import ConfigurationError
 from filmroom.settings import ArchiveSettings
@@ -23,6 +23,11 @@ def test_open_file_url_local(tmp_path: Path) -> None:
     with open_destination(f"file://{tmp_path}/my%20archive", ArchiveSettings()) as destination:
         assert isinstance(destination, LocalArchive)
         assert destination.root == (tmp_path / "my archive").resolve()
+
+
+def test_destinations_match_protocol(tmp_path: Path) -> None:
+    with open_destination(str(tmp_path / "archive"), ArchiveSettings()) as destination:
+        assert isinstance(destination, Destination)
 
 
 def test_parse_dicom_spec_parts() -> None:

@@ -53,7 +53,9 @@ def test_store_again_already_stored(tmp_path: Path, sc_files: list[Path]) -> Non
     with LocalArchive(tmp_path / "archive") as archive:
         archive.store(sc_files)
         outcomes = archive.store(sc_files)
+        unskipped = archive.store(sc_files, skip_present=False)
     assert [outcome.state for outcome in outcomes] == ["already_stored"] * 6
+    assert [outcome.state for outcome in unskipped] == ["already_stored"] * 6
 
 
 def test_store_conflict_rejected(tmp_path: Path, sc_files: list[Path]) -> None:
