@@ -55,8 +55,17 @@ def choose_sample(
     return [uid for uid in studies if uid in chosen]
 
 
+def _transfer_syntax(dataset: pydicom.Dataset) -> str:
+    meta = getattr(dataset, "file_meta", None)
+    return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+
+
 def compare_instances(retrieved: pydicom.Dataset, staged: pydicom.Dataset) -> str:
-    """Return '' when identity and decoded pixels match, else the first difference found."""
+    """Return '' when identity and pixels match, else the first difference found.
+
+    Pixel Data in the same transfer syntax is compared byte for byte; otherwise, as
+    after a transcoding archive, the decoded pixel values are compared.
+    """
     for keyword in ("SOPInstanceUID", "PatientID", "StudyInstanceUID"):
         actual = str(retrieved.get(keyword, ""))
         expected = str(staged.get(keyword, ""))
@@ -69,8 +78,14 @@ def compare_instances(retrieved: pydicom.Dataset, staged: pydicom.Dataset) -> st
         return "Pixel Data is present in only one of the two"
     if not has_staged:
         return ""
-    actual_pixels = retrieved.pixel_array
-    expected_pixels = staged.pixel_array
+    if _transfer_syntax(retrieved) == _transfer_syntax(staged) and retrieved.PixelData == staged.PixelData:
+        return ""
+    try:
+        actual_pixels = retrieved.pixel_array
+        expected_pixels = staged.pixel_array
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError) as exc:
+        # pydicom and its decoder plugins raise these for pixel data they cannot decode.
+        return f"encoded pixel data differs and cannot be decoded to compare: {exc}"
     if actual_pixels.shape != expected_pixels.shape:
         return f"pixel array shape differs: {actual_pixels.shape} != {expected_pixels.shape}"
     if not np.array_equal(actual_pixels, expected_pixels):

@@ -12,11 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import warnings
+
+import pydicom.config
+
 from filmroom.errors import BadInputError, ConfigurationError
 from filmroom.ledger import Ledger
 from filmroom.models import Decision, MatchResult, Patient, SourceKind, Status
 from filmroom.settings import Settings
-from filmroom.tasks.build import StagedPage, page_facts, stage_image, stage_legacy_dicom, unstaged_pages
+from filmroom.tasks.build import (
+    StagedPage,
+    page_facts,
+    reassign_colliding_uids,
+    stage_image,
+    stage_legacy_dicom,
+    unstaged_pages,
+)
 from filmroom.tasks.discover import FoundFile, discover
 from filmroom.tasks.duplicates import mark_duplicates
 from filmroom.tasks.identify import Identified, identify_file
@@ -87,12 +98,23 @@ class Migration:
         self.review_errors: list[str] = []
         self.load_reports: list[LoadReport] = []
         self.replaced: list[str] = []
+        self._validation_modes: tuple[int, int] | None = None
 
     # Stage 0: everything that can stop the run happens before anything is stored.
 
     def prepare(self) -> None:
         from filmroom.destinations import open_destination
         from filmroom.matching.patient_list import load_patient_list
+
+        # Legacy files carry invalid values (UIDs with letters, over-long strings) and
+        # oddly encoded pixel data that are kept as they are; pydicom would warn on every
+        # read, write and decode of them. New objects are checked with dciodvfy in the tests.
+        self._validation_modes = (pydicom.config.settings.reading_validation_mode,
+                                  pydicom.config.settings.writing_validation_mode)
+        pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+        pydicom.config.settings.writing_validation_mode = pydicom.config.IGNORE
+        self._warning_filters = list(warnings.filters)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
 
         self.patient_list = load_patient_list(self.patients_path)
         if self.films:
@@ -224,6 +246,7 @@ class Migration:
         for index, jacket in enumerate(todo, start=1):
             self._build_jacket(jacket)
             self.progress("build DICOM", index, len(todo))
+        reassign_colliding_uids(self.pages, self.settings.dicom)
 
     def _build_jacket(self, jacket: Jacket) -> None:
         assert self.ledger is not None and self.patient_list is not None
@@ -446,6 +469,11 @@ class Migration:
             destination.close()
         if self.ledger is not None:
             self.ledger.close()
+        if self._validation_modes is not None:
+            (pydicom.config.settings.reading_validation_mode,
+             pydicom.config.settings.writing_validation_mode) = self._validation_modes
+            self._validation_modes = None
+            warnings.filters[:] = self._warning_filters
 
 
 def _decision_reason(jacket: Jacket, result: MatchResult) -> str:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,11 +119,15 @@ def legacy_facts(ledger: Ledger, item: Identified) -> dict[str, Any]:
     cached = ledger.cached(item.found.sha256, "legacy_facts", PAGES_VERSION)
     if cached is not None:
         return cached
-    dataset = pydicom.dcmread(item.found.path, force=True)
+    from filmroom.dicom.legacy import inspect_dicom
+
+    with _recorded_pydicom_warnings([]):
+        dataset = inspect_dicom(item.found.path).dataset  # also reads gzip and files behind stray bytes
+        fingerprint_facts = _legacy_fingerprint(dataset)
     cached = {
         "bits_stored": int(dataset.get("BitsStored", 8) or 8),
         "pixel_count": int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0),
-        "fingerprint": _legacy_fingerprint(dataset),
+        "fingerprint": fingerprint_facts,
     }
     ledger.cache(item.found.sha256, "legacy_facts", PAGES_VERSION, cached)
     return cached
@@ -197,11 +204,11 @@ def stage_image(
             from filmroom.dicom.pixels import load_image_pages
 
             pages = load_image_pages(item.found.path)
-        warnings = _write_secondary_capture(
+        build_warnings = _write_secondary_capture(
             pages[offset], page, patient, conversion, settings, first_instance_number + offset
         )
-        ledger.cache(sop_uid, "build_warnings", PAGES_VERSION, warnings)
-        page.warnings += warnings
+        ledger.cache(sop_uid, "build_warnings", PAGES_VERSION, build_warnings)
+        page.warnings += build_warnings
     return staged
 
 
@@ -229,7 +236,7 @@ def _write_secondary_capture(
             series_description=" ".join(v for v in (region, view) if v) or description,
             body_part=region or "",
         )
-    dataset, warnings = build_secondary_capture(
+    dataset, build_warnings = build_secondary_capture(
         image_page,
         patient=patient,
         study=study,
@@ -240,7 +247,7 @@ def _write_secondary_capture(
         settings=settings,
     )
     _save_atomically(dataset, page.staged_path)
-    return warnings
+    return build_warnings
 
 
 def _save_atomically(dataset, path: Path) -> None:
@@ -248,6 +255,20 @@ def _save_atomically(dataset, path: Path) -> None:
     temporary = path.with_suffix(".part")
     dataset.save_as(temporary, enforce_file_format=True)
     os.replace(temporary, path)
+
+
+@contextmanager
+def _recorded_pydicom_warnings(into: list[str]) -> Iterator[None]:
+    """Collect pydicom's warnings about a legacy file's own invalid values into ``into``.
+
+    Legacy objects are kept as they are, invalid values included, so these are facts
+    for the report, not errors.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for message in dict.fromkeys(str(w.message).split(". Please see")[0] for w in caught):
+        into.append(f"source file: {message}")
 
 
 def stage_legacy_dicom(
@@ -258,19 +279,21 @@ def stage_legacy_dicom(
 
     dicom = item.dicom or {}
     sop_uid = dicom["sop_instance_uid"]
-    path = staging_dir / f"{sop_uid}.dcm"
-    warnings: list[str] = []
+    # Legacy systems reuse SOP Instance UIDs, so the staged name also carries the source's hash.
+    path = staging_dir / f"{sop_uid}.{item.found.sha256[:12]}.dcm"
     cache_key = f"{PAGES_VERSION}:{patient.patient_id}"
     facts = legacy_facts(ledger, item)
     info = ledger.cached(item.found.sha256, "legacy_pages", cache_key)
     if info is None or not path.exists():
-        dataset, warnings = remap_legacy_dicom(item.found.path, patient=patient, settings=settings)
-        _save_atomically(dataset, path)
+        with _recorded_pydicom_warnings(notes := []):
+            dataset, remap_warnings = remap_legacy_dicom(item.found.path, patient=patient, settings=settings)
+            _save_atomically(dataset, path)
+        warnings_for_report = remap_warnings + notes
         info = {
             "study_instance_uid": str(dataset.StudyInstanceUID),
             "series_instance_uid": str(dataset.SeriesInstanceUID),
             "study_date": str(dataset.get("StudyDate", "") or ""),
-            "warnings": warnings,
+            "warnings": warnings_for_report,
         }
         ledger.cache(item.found.sha256, "legacy_pages", cache_key, info)
     study_date = info["study_date"]
@@ -316,3 +339,66 @@ def _legacy_fingerprint(dataset) -> dict[str, Any] | None:
     if photometric not in ("MONOCHROME1", "MONOCHROME2"):
         photometric = "RGB" if pixels.ndim == 3 else "MONOCHROME2"
     return fingerprint(pixels, photometric).to_dict()
+
+
+def reassign_colliding_uids(pages: list[StagedPage], settings: DicomSettings) -> None:
+    """Give a new SOP Instance UID to legacy objects that reuse another object's UID.
+
+    Old systems sometimes give one SOP Instance UID to several different images; an
+    archive keeps only the first it receives, so the others would be lost. Within a
+    group that shares a UID, the first file in path order keeps it. A later file
+    with the same pixels keeps it too, because duplicate detection drops it. Any
+    other gets a UID derived from the old UID and its content, and the old UID goes
+    into a new OriginalAttributesSequence item.
+    """
+    from filmroom.dicom.uids import derive_uid
+
+    groups: dict[str, list[StagedPage]] = {}
+    for page in pages:
+        if page.staged and page.quality.get("original_dicom"):
+            groups.setdefault(page.sop_instance_uid, []).append(page)
+
+    for uid, group in groups.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda p: p.item.found.display_path)
+        first = group[0]
+        for page in group[1:]:
+            if _same_pixels(first, page):
+                continue
+            new_uid = derive_uid(settings.uid_root, "reassigned", uid, page.item.found.sha256)
+            new_path = page.staged_path.with_name(f"{new_uid}.{page.item.found.sha256[:12]}.dcm")
+            if not new_path.exists():
+                _rewrite_uid(page.staged_path, new_path, uid, new_uid)
+            page.warnings.append(
+                f"SOP Instance UID {uid} is also used by {first.item.found.display_path} for another image; "
+                f"stored as {new_uid} (the old UID is kept in OriginalAttributesSequence)"
+            )
+            page.sop_instance_uid = new_uid
+            page.staged_path = new_path
+
+
+def _same_pixels(first: StagedPage, other: StagedPage) -> bool:
+    if first.fingerprint is None or other.fingerprint is None:
+        return first.item.found.sha256 == other.item.found.sha256
+    return first.fingerprint["pixel_digest"] == other.fingerprint["pixel_digest"]
+
+
+def _rewrite_uid(source: Path, target: Path, old_uid: str, new_uid: str) -> None:
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    dataset = pydicom.dcmread(source)
+    modified = Dataset()
+    modified.SOPInstanceUID = old_uid
+    item = Dataset()
+    item.ModifiedAttributesSequence = Sequence([modified])
+    item.AttributeModificationDateTime = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    item.ModifyingSystem = "filmroom"
+    item.ReasonForTheAttributeModification = "CORRECT"
+    if "OriginalAttributesSequence" not in dataset:
+        dataset.OriginalAttributesSequence = Sequence()
+    dataset.OriginalAttributesSequence.append(item)
+    dataset.SOPInstanceUID = new_uid
+    dataset.file_meta.MediaStorageSOPInstanceUID = new_uid
+    _save_atomically(dataset, target)

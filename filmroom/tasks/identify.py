@@ -43,12 +43,16 @@ def identify_file(ledger: Ledger, source_id: int, found: FoundFile) -> Identifie
 
     if fmt == "empty":
         return _rejected(source_id, found, "empty file (0 bytes): copy the file again from its origin")
-    if fmt == "gzip":
-        return _rejected(source_id, found, "gzip-compressed file: unpack it (gunzip) and run filmroom again")
+    if fmt == "gzip" or (fmt == "other" and suffix in DICOM_SUFFIXES):
+        # The DICOM reader unpacks gzip and finds data sets behind a few stray bytes.
+        identified = _identify_dicom(ledger, source_id, found)
+        if identified.status is Status.REJECTED and fmt == "gzip":
+            identified.reason = f"gzip-compressed file that does not hold DICOM ({identified.reason}); unpack it and check"
+        return identified
     if fmt == "other":
-        if suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES:
+        if suffix in IMAGE_SUFFIXES:
             return _rejected(
-                source_id, found, f"named {suffix} but is neither a readable image nor DICOM; check the file"
+                source_id, found, f"named {suffix} but is not a readable image; check the file"
             )
         return Identified(
             source_id, found, SourceKind.OTHER, status=Status.SKIPPED, reason="not an image or DICOM file"
