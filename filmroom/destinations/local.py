@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.fileset import FileSet
+from pydicom.fileset import DIRECTORY_RECORDERS, FileSet, RecordNode
 
 from filmroom.destinations.base import (
     ClosingMixin,
@@ -254,7 +254,8 @@ class LocalArchive(ClosingMixin):
         file_set = FileSet()
         file_set.ID = "FILMROOM"
         for row in rows:
-            file_set.add(self.root / str(row["path"]))
+            path = self.root / str(row["path"])
+            file_set.add_custom(path, _directory_records(path))
         file_set.write(dest_dir)
         logger.info("Exported %d images of one patient", len(rows))
         return dest_dir / "DICOMDIR"
@@ -290,3 +291,38 @@ class LocalArchive(ClosingMixin):
             self._index.add(rows)
         logger.info("Rebuilt the index of %s: %d instances", self.root, len(rows))
         return len(rows)
+
+
+# Keys that PS3.3 Annex F requires (Type 1) in PATIENT, STUDY, SERIES and IMAGE directory
+# records, with the value written into the record when the object leaves them empty. The
+# object itself is copied unchanged; only its directory record carries the stand-in, as
+# DCMTK's dcmmkdir does with --invent.
+_RECORD_STAND_INS = {
+    "StudyDate": "19000101",
+    "StudyTime": "000000",
+    "StudyID": "1",
+    "Modality": "OT",
+    "SeriesNumber": "1",
+    "InstanceNumber": "1",
+}
+
+
+def _directory_records(path: Path) -> RecordNode:
+    """Build the PATIENT/STUDY/SERIES/IMAGE records of one file and return the IMAGE node."""
+    header = pydicom.dcmread(path, stop_before_pixels=True)
+    for keyword, stand_in in _RECORD_STAND_INS.items():
+        if keyword not in header or header[keyword].VM == 0:
+            setattr(header, keyword, stand_in)
+
+    nodes = []
+    for kind in ("PATIENT", "STUDY", "SERIES", "IMAGE"):
+        record = DIRECTORY_RECORDERS[kind](header)
+        record.DirectoryRecordType = kind
+        if kind == "IMAGE":
+            record.ReferencedSOPClassUIDInFile = header.SOPClassUID
+            record.ReferencedSOPInstanceUIDInFile = header.SOPInstanceUID
+            record.ReferencedTransferSyntaxUIDInFile = header.file_meta.TransferSyntaxUID
+        nodes.append(RecordNode(record))
+    for parent, child in zip(nodes, nodes[1:]):
+        child.parent = parent
+    return nodes[-1]
