@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 class SourceKind(str, enum.Enum):
-    """What a source file turned out to be; the ``source_kind`` column of the report."""
+    """Kind of a source file, as in the ``source_kind`` column of the report."""
 
     FILM_SCAN = "film_scan"
     JACKET_LABEL = "jacket_label"
@@ -75,7 +75,7 @@ class FieldValue:
 
 @dataclass
 class Reading:
-    """What one label scan, share folder name or DICOM header says about the patient."""
+    """Patient fields read from one label scan, share folder name or DICOM header."""
 
     fields: dict[str, FieldValue] = field(default_factory=dict)
     text: str = ""
@@ -146,11 +146,11 @@ class ScanClass:
 
 @dataclass(frozen=True)
 class StoreOutcome:
-    """What a destination did with one object.
+    """Result of storing one object at a destination.
 
-    ``state`` is ``stored``, ``already_stored`` (the destination holds the same SOP
-    Instance UID), ``rejected`` (permanent, with ``status``) or ``failed`` (transient,
-    worth a later retry).
+    ``state`` is ``stored``, ``already_stored`` (the destination already has the same
+    SOP Instance UID), ``rejected`` (permanent, with ``status``) or ``failed``
+    (transient, worth a later retry).
     """
 
     sop_instance_uid: str

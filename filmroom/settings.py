@@ -17,7 +17,7 @@ from filmroom.errors import ConfigurationError
 
 
 class PatientNameConvention(str, enum.Enum):
-    """How PatientName (0010,0010) is written for an animal."""
+    """Form of PatientName (0010,0010) for an animal."""
 
     OWNER_PET = "owner_pet"  # OwnerSurname^PetName, the DICOM veterinary convention
     PET = "pet"  # the pet name alone, for archives that expect it
@@ -55,7 +55,7 @@ class LabelSettings(BaseModel):
 
 
 class DicomSettings(BaseModel):
-    """How new DICOM objects are written and legacy ones re-mapped."""
+    """Settings for writing new DICOM objects and re-mapping legacy ones."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -94,9 +94,6 @@ class Settings(BaseModel):
     labels: LabelSettings = Field(default_factory=LabelSettings)
     dicom: DicomSettings = Field(default_factory=DicomSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
-    log_patient_names: bool = Field(
-        False, description="Allow owner and pet names in logs and Prefect artifacts (reports always have them)"
-    )
 
 
 def load_settings(path: Path | None = None) -> Settings:

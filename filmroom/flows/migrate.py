@@ -31,8 +31,8 @@ class _ProgressLog:
             self.logger.info("%s: %d of %d", stage, done, total)
 
 
-# Each task wraps one stage. The Migration object holds the ledger connection, so
-# tasks take no cache policy and run in the flow's thread, the ledger's only writer.
+# Each task wraps one stage. The Migration object owns the ledger connection, so tasks
+# take no cache policy and run in the flow's thread, which is the ledger's only writer.
 @task(name="prepare", cache_policy=NONE)
 def prepare(migration: Migration) -> None:
     migration.prepare()

@@ -107,7 +107,7 @@ class Migration:
         from filmroom.matching.patient_list import load_patient_list
 
         # Legacy files carry invalid values (UIDs with letters, over-long strings) and
-        # oddly encoded pixel data that are kept as they are; pydicom would warn on every
+        # oddly encoded pixel data, which are kept as they are. pydicom would warn on every
         # read, write and decode of them. New objects are checked with dciodvfy in the tests.
         self._validation_modes = (pydicom.config.settings.reading_validation_mode,
                                   pydicom.config.settings.writing_validation_mode)

@@ -11,8 +11,8 @@ import yaml
 
 SPECIES_FILE = Path(__file__).with_name("species.yaml")
 
-# Single letters are species codes only in a column that holds species; in free text
-# they are too ambiguous (an "F" is usually the sex).
+# Short codes such as "F" or "D" are species codes only in a species column. In free
+# text they are too ambiguous, because an "F" is usually the sex.
 _AMBIGUOUS_IN_TEXT = {"d", "f", "fe", "can", "cap", "rep", "doe", "kid", "rab", "av", "gp"}
 
 

@@ -1,8 +1,8 @@
 """Turn matched files into staged DICOM objects: Secondary Captures for images, re-mapped legacy DICOM.
 
-Staged files live in ``<out>/staging/<SOPInstanceUID>.dcm``. Their UIDs derive from
-the source content and the patient, so a re-run finds them already there and does
-not build them again.
+Staged files live in ``<out>/staging/``, named by SOP Instance UID (and, for legacy
+files, the source's hash). UIDs of new objects derive from the source content and the
+patient, so a re-run finds the files already there and does not build them again.
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ def _legacy_fingerprint(dataset) -> dict[str, Any] | None:
 def reassign_colliding_uids(pages: list[StagedPage], settings: DicomSettings) -> None:
     """Give a new SOP Instance UID to legacy objects that reuse another object's UID.
 
-    Old systems sometimes give one SOP Instance UID to several different images; an
+    Old systems sometimes give one SOP Instance UID to several different images. An
     archive keeps only the first it receives, so the others would be lost. Within a
     group that shares a UID, the first file in path order keeps it. A later file
     with the same pixels keeps it too, because duplicate detection drops it. Any

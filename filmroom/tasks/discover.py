@@ -63,7 +63,7 @@ def _looks_like_bare_dataset(head: bytes) -> bool:
     """Return whether the bytes start like a DICOM data set written without preamble or file meta.
 
     Such files begin with an element of group 0002 or 0008 in little or big endian
-    order; an explicit VR file has two upper-case letters after the tag.
+    order. In an explicit VR file, two upper-case letters follow the tag.
     """
     if len(head) < 8:
         return False

@@ -24,7 +24,7 @@ DICOM_INSPECTION_VERSION = "1"
 
 @dataclass
 class Identified:
-    """What one file is, and its final status when that is already known."""
+    """The identified kind of one file, and its final status when that is already known."""
 
     source_id: int
     found: FoundFile
@@ -37,7 +37,7 @@ class Identified:
 
 
 def identify_file(ledger: Ledger, source_id: int, found: FoundFile) -> Identified:
-    """Identify one file, using the content cache where it has an answer."""
+    """Identify one file, using the content cache when it has a result for the file's hash."""
     fmt = found.file_format
     suffix = found.path.suffix.lower()
 

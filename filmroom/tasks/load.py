@@ -32,7 +32,7 @@ class LoadReport:
     verified: set[str] = field(default_factory=set)
     problems: dict[str, str] = field(default_factory=dict)  # SOP Instance UID -> reason
     rejected: set[str] = field(default_factory=set)
-    conflicts: dict[str, str] = field(default_factory=dict)  # patient ID -> what the destination holds
+    conflicts: dict[str, str] = field(default_factory=dict)  # patient ID -> conflict message
 
 
 def _identity_in_file(path: Path) -> tuple[str, str, str]:
@@ -54,7 +54,7 @@ def _same_identity(held: tuple[str, str], expected: tuple[str, str]) -> bool:
 
 
 def find_conflicts(destination, pages: list[StagedPage]) -> dict[str, str]:
-    """Return patient IDs that the destination already holds under another name or species."""
+    """Return the patient IDs that the destination already stores under another name or species."""
     expected: dict[str, tuple[str, str]] = {}
     for page in pages:
         patient_id, name, species = _identity_in_file(page.staged_path)
@@ -81,18 +81,18 @@ def load_destination(
 ) -> LoadReport:
     """Store ``pages`` at one destination and verify them; record every placement in the ledger.
 
-    When the destination stops answering part way (after its own retries), the
-    pages it has not confirmed are reported as not stored, for the next run.
+    When the destination stops responding part way, after its own retries, the pages
+    it has not confirmed are reported as not stored, so the next run sends them.
     """
     report = LoadReport(destination.name)
     try:
         _load(ledger, destination, pages, report, verify_fraction, progress)
     except TransientDestinationError as exc:
-        logger.warning("%s stopped answering: %s", destination.name, exc)
+        logger.warning("%s stopped responding: %s", destination.name, exc)
         for page in pages:
             if page.sop_instance_uid not in report.verified:
                 report.problems.setdefault(
-                    page.sop_instance_uid, f"{destination.name} did not answer ({exc}); run again"
+                    page.sop_instance_uid, f"{destination.name} did not respond ({exc}); run again"
                 )
     return report
 
