@@ -16,7 +16,7 @@ from filmroom.models import FieldValue
 
 SOURCE = "ocr"
 NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*[A-Za-z]$")
-EDGE_PUNCTUATION = ",;:|!\"'`()[]{}<>_~*"
+EDGE_PUNCTUATION = ",;:|!\"'`()[]{}<>_~*\u2018\u2019\u201c\u201d"
 # Characters that OCR confuses with digits inside numbers.
 DIGIT_CONFUSABLES = str.maketrans(
     {
@@ -108,7 +108,15 @@ def _split_keyed(words: list[Word], patterns: LabelPatterns) -> list[_Span]:
         text += word.text
 
     def word_range(begin: int, end: int) -> tuple[Word, ...]:
-        return tuple(word for word, start in zip(words, starts) if begin <= start < end)
+        """Return the words between two text offsets, trimming a word that a key ends inside."""
+        found = []
+        for word, start in zip(words, starts):
+            if start >= end or start + len(word.text) <= begin:
+                continue
+            text = word.text[max(0, begin - start) :]
+            if text:
+                found.append(Word(text, word.confidence))
+        return tuple(found)
 
     spans: list[_Span] = []
     cursor = 0
@@ -154,7 +162,7 @@ def _name_factor(token: str) -> float:
 
 def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
     """Return a chart or rad number from a token, fixing OCR letter-digit confusions."""
-    raw = token.rstrip(".,")
+    raw = token.rstrip(".,").lstrip("#")
     token = _clean(raw)
     if not token:
         return None
@@ -295,8 +303,8 @@ def _parse_keyed(span: _Span, fields: _Fields, patterns: LabelPatterns) -> None:
             number = _number(word.text, patterns)
             if number:
                 fields.put(name, number[0], word.confidence * number[1])
-                _regions_and_views(words[index + 1 :], fields, patterns)
                 break
+        _regions_and_views(words, fields, patterns)
     elif name in ("study_date", "birth_date"):
         _put_date(words, fields, patterns, name)
         _regions_and_views(words, fields, patterns)

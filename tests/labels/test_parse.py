@@ -133,3 +133,10 @@ def test_parse_glued_keys() -> None:
     assert fields["pet_name"].value == "Rex"
     assert fields["chart_number"].value == "123456"
     assert fields["study_date"].value == "2009-03-14"
+
+
+def test_parse_number_glued_to_hash() -> None:
+    fields = parse("Rad #76314 \u2018Thorax 2V")
+    assert fields["rad_number"].value == "76314"
+    assert fields["region"].value == "thorax"
+    assert fields["view"].value == "2V"
