@@ -97,12 +97,20 @@ def run_ocr(image: np.ndarray, settings: LabelSettings, page_segmentation: int =
         image_path = os.path.join(folder, "label.bmp")
         if not cv2.imwrite(image_path, image):
             raise OSError(f"failed to write a temporary image to {folder}")
-        data = pytesseract.image_to_data(
-            image_path,
-            lang=settings.language,
-            config=f"--psm {page_segmentation}",
-            output_type=Output.DICT,
-        )
+        try:
+            data = pytesseract.image_to_data(
+                image_path,
+                lang=settings.language,
+                config=f"--psm {page_segmentation}",
+                output_type=Output.DICT,
+            )
+        except pytesseract.TesseractError as exc:
+            # An image Tesseract cannot process reads as no text, so the label goes to review.
+            logger.warning(
+                "Tesseract failed on a %dx%d label image: %s", image.shape[1], image.shape[0], exc
+            )
+            return OcrResult(lines=[])
+
     grouped: dict[tuple[int, int, int], list[tuple[int, Word]]] = {}
     for index, text in enumerate(data["text"]):
         confidence = float(data["conf"][index])

@@ -232,7 +232,7 @@ def _regions_and_views(
 
 
 def _split_at_comma(words: list[Word]) -> tuple[list[Word], list[Word], float] | None:
-    """Split "JONES, Mary" into ([JONES], [Mary]); a "." or ";" after a word may be a misread comma."""
+    """Split "JONES, Mary" into ([JONES], [Mary]). A "." or ";" after a word may be a misread comma."""
     for index, word in enumerate(words[:-1]):
         if word.text.endswith(","):
             return words[: index + 1], words[index + 1 :], 1.0

@@ -218,3 +218,15 @@ def test_osd_on_tesseract_page(shared_data: Path, label_settings: LabelSettings)
         cv2.IMREAD_GRAYSCALE,
     )
     assert detect_orientation(image, label_settings) is not None
+
+
+def test_read_tesseract_failure_gives_no_fields(
+    write_label: Callable[..., Path], label_settings: LabelSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise pytesseract.TesseractError(1, "Image too small to scale")
+
+    monkeypatch.setattr(pytesseract, "image_to_data", fail)
+    reading = read_label(write_label(["Pet: Rosie"]), settings=label_settings)
+    assert reading.fields == {}
+    assert reading.mean_confidence == 0.0
