@@ -20,8 +20,7 @@ logger = logging.getLogger(__name__)
 
 EXIF_ORIENTATION_TAG = 0x0112
 
-# EXIF Orientation value -> (clockwise degrees to turn, mirror first). TIFF 6.0 section 8
-# and the Exif 2.32 specification define the eight values.
+# EXIF Orientation tag value (1-8) -> (clockwise degrees to turn, mirror first).
 _EXIF_TRANSFORMS: dict[int, tuple[int, bool]] = {
     1: (0, False),
     2: (0, True),
@@ -92,7 +91,7 @@ def _to_supported_layout(pixels: np.ndarray) -> np.ndarray:
         return pixels
     if pixels.dtype == np.bool_:
         return pixels.astype(np.uint8) * 255
-    # Float or 32-bit integer pages are rare; scale them into 16 bits by their own range.
+    # Float and 32-bit integer pages are scaled into 16 bits by their own range.
     values = pixels.astype(np.float64)
     low, high = float(values.min()), float(values.max())
     span = high - low if high > low else 1.0

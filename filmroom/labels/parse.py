@@ -172,7 +172,7 @@ def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
         factor *= patterns.fit["confusable_fixed"] * 0.6
     digits = sum(ch.isdigit() for ch in token)
     if digits >= max(2, len(token) // 2):
-        # Keep a short letter prefix ("AB-1234"); fix confusions only in the numeric body.
+        # Keep a short letter prefix ("AB-1234") and fix confusions only in the numeric body.
         prefix_match = re.match(r"^([A-Za-z]{1,3}-)?", token)
         prefix = prefix_match.group(0) if prefix_match else ""
         body = token[len(prefix) :]
@@ -186,7 +186,7 @@ def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
 
 
 def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) -> set[int]:
-    """Record species and breed tokens; return the indexes of words they used."""
+    """Record species and breed tokens and return the indexes of the words they used."""
     used: set[int] = set()
     tokens = [_clean(word.text) for word in words]
     index = 0

@@ -79,7 +79,7 @@ def _line_direction(gray: np.ndarray) -> tuple[str, float]:
     """Return ("horizontal" or "vertical", vote ratio) for the direction of the text lines.
 
     Characters are smeared into word blobs with a square closing about half a
-    character wide; word blobs are elongated along the line direction.
+    character wide. Word blobs are elongated along the line direction.
     """
     scale = 700.0 / max(gray.shape)
     small = (
@@ -224,7 +224,7 @@ def _choose(
 def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = None) -> Reading:
     """Read the owner, pet, chart number and study details from a jacket label image.
 
-    Unreadable labels give empty or low-confidence fields, never an exception.
+    An unreadable label gives empty or low-confidence fields instead of an exception.
 
     Raises
     ------
@@ -232,6 +232,8 @@ def read_label(path: Path, *, settings: LabelSettings, crop_dir: Path | None = N
         When the file is not a readable image.
     ConfigurationError
         When Tesseract or its language data is missing.
+    OSError
+        When the crop or the temporary image for Tesseract cannot be written.
     """
     path = Path(path)
     check_ocr_available(settings)
