@@ -35,7 +35,7 @@ from filmroom.tasks.jackets import Jacket, group_film_pages, group_share_files
 from filmroom.tasks.load import LoadReport, load_destination
 from filmroom.tasks.match import apply_review, folder_reading, match_jacket, reading_is_usable
 from filmroom.tasks.read_labels import read_jacket_labels
-from filmroom.tasks.report import Summary, summarize, write_reconciliation
+from filmroom.tasks.report import Summary, summarize, write_reconciliation, write_replaced
 from filmroom.tasks.serialize import candidates_to_list, reading_from_dict, reading_to_dict
 
 logger = logging.getLogger(__name__)
@@ -385,8 +385,10 @@ class Migration:
 
         rows.sort(key=lambda r: r["source_path"])
         verified = {r.destination: len(r.verified) for r in self.load_reports}
-        summary = summarize(rows, verified)
+        replaced = self.ledger.replaced_instances()
+        summary = summarize(rows, verified, replaced=len(replaced))
         write_reconciliation(rows, summary, self.out)
+        write_replaced(replaced, self.out)
         self._write_review_workbook()
         self.ledger.finish_run(self.run_id)
         return summary

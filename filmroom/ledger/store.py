@@ -210,6 +210,24 @@ class Ledger:
         )
         return replaced
 
+    def replaced_instances(self) -> list[dict[str, Any]]:
+        """Return replaced instances that some destination stored, with what replaced them."""
+        rows = self._db.execute(
+            """SELECT old.sop_instance_uid AS old_sop_instance_uid, old.patient_id AS old_patient_id,
+                      new.sop_instance_uid AS new_sop_instance_uid, new.patient_id AS new_patient_id,
+                      s.display_path AS source_path,
+                      group_concat(p.destination, ';') AS stored_at
+               FROM instances old
+               JOIN instances new ON new.sop_instance_uid = old.replaced_by
+               JOIN sources s ON s.source_id = old.source_id
+               JOIN placements p ON p.sop_instance_uid = old.sop_instance_uid
+                    AND p.state IN ('stored', 'already_stored', 'verified')
+               WHERE old.state = 'replaced'
+               GROUP BY old.sop_instance_uid
+               ORDER BY s.display_path, old.sop_instance_uid"""
+        ).fetchall()
+        return [dict(row) for row in rows]
+
     def placement(self, sop_instance_uid: str, destination: str) -> sqlite3.Row | None:
         return self._db.execute(
             "SELECT * FROM placements WHERE sop_instance_uid = ? AND destination = ?",

@@ -44,6 +44,7 @@ class Summary:
     by_status: dict[str, int]
     by_kind: dict[str, int]
     destinations: dict[str, int]  # instances verified per destination
+    replaced: int = 0  # stored objects superseded by a copy filed under another patient
 
     @property
     def balanced(self) -> bool:
@@ -57,16 +58,38 @@ class Summary:
                      + ("" if self.balanced else "  (DOES NOT BALANCE)"))
         for name, count in self.destinations.items():
             lines.append(f"Instances verified at {name}: {count}")
+        if self.replaced:
+            lines.append(f"Objects filed under another patient before and now replaced: {self.replaced} "
+                         "(see replaced.csv; delete them from the archives)")
         return lines
 
 
-def summarize(rows: list[dict], destinations: dict[str, int]) -> Summary:
+def summarize(rows: list[dict], destinations: dict[str, int], replaced: int = 0) -> Summary:
     return Summary(
         found=len(rows),
         by_status=dict(Counter(row["status"] for row in rows)),
         by_kind=dict(Counter(row["source_kind"] for row in rows)),
         destinations=destinations,
+        replaced=replaced,
     )
+
+
+REPLACED_COLUMNS = ("old_sop_instance_uid", "old_patient_id", "new_sop_instance_uid", "new_patient_id",
+                    "source_path", "stored_at")
+
+
+def write_replaced(rows: list[dict], out_dir: Path) -> Path:
+    """Write ``replaced.csv``: stored objects that a later run filed under another patient.
+
+    Archives keep the old object, because DIMSE and DICOMweb offer no portable way to
+    delete one, so each row is an object to remove by hand.
+    """
+    path = out_dir / "replaced.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=REPLACED_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def write_reconciliation(rows: list[dict], summary: Summary, out_dir: Path) -> tuple[Path, Path]:

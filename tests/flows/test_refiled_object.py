@@ -1,0 +1,55 @@
+"""An object filed under one patient and later under another gets a new UID; the old one is listed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from filmroom.flows.migration import Migration, run_stages
+from filmroom.settings import Settings
+
+HEADER = "Patient ID,Client Last Name,Client First Name,Patient Name,Species\n"
+# Other patients of the practice: name frequencies come from the list, so a list of one
+# would make every name "common".
+OTHERS = "".join(f"{1000 + i:05d},Owner{i},First{i},Pet{i},Feline\n" for i in range(40))
+
+
+def _migrate(share: Path, patients: Path, out: Path, archive: Path):
+    settings = Settings()
+    settings.archive.destinations = [str(archive)]
+    return run_stages(Migration(films=[], share=[share], patients=patients, out=out, settings=settings))
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_refiled_object_listed_as_replaced(tmp_path: Path) -> None:
+    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
+    folder.mkdir(parents=True)
+    pixels = np.kron(np.random.default_rng(3).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
+    Image.fromarray(pixels).save(folder / "export.png")
+    patients = tmp_path / "patients.csv"
+    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    out, archive = tmp_path / "migration", tmp_path / "archive"
+
+    first = _migrate(tmp_path / "share", patients, out, archive)
+    old_uid = _rows(out / "reconciliation.csv")[0]["sop_instance_uid"]
+    patients.write_text(HEADER + OTHERS + "00099,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    second = _migrate(tmp_path / "share", patients, out, archive)
+    row = _rows(out / "reconciliation.csv")[0]
+    replaced = _rows(out / "replaced.csv")
+
+    assert first.by_status == {"archived": 1}
+    assert second.by_status == {"archived": 1}
+    assert row["patient_id"] == "00099"
+    assert row["sop_instance_uid"] != old_uid
+    assert second.replaced == 1
+    assert len(replaced) == 1
+    assert replaced[0]["old_sop_instance_uid"] == old_uid
+    assert replaced[0]["old_patient_id"] == "00042"
+    assert replaced[0]["new_patient_id"] == "00099"
