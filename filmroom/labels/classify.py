@@ -24,6 +24,7 @@ ANALYSIS_SIDE = 1000  # pixels on the longer side of the copy that is measured
 # public radiographs, sticker photos and Tesseract test pages.
 UNIFORM_RANGE = 0.06  # p1..p99 spread, as a fraction of full scale, of an empty page
 COLORED_SATURATION = 60.0  # mean HSV saturation of a colored separator sheet
+DARK_PAGE_MEAN = 0.5  # mean level, as a fraction of full scale, below which a uniform page is not paper
 PAPER_LEVEL = 170  # gray level above which a pixel counts as paper
 DARK_LEVEL = 70
 SEPARATOR_GLYPH_HEIGHT = (
@@ -38,10 +39,25 @@ FILM_ENTROPY = 5.5  # bits; gray-level histogram entropy of radiographs measured
 PATCH_BAR_HEIGHT = 0.25  # solid bars this tall (fraction of page height) are a patch code
 
 
+def _effective_full_scale(gray: np.ndarray) -> float:
+    """Return the full scale of the bits actually used: 4095 for 12-bit values in 16-bit samples.
+
+    Film scanners store 12 or 14 bits in 16-bit samples, so measuring against 65535
+    would make every such film look uniform. At least 8 bits are assumed.
+    """
+    if gray.dtype != np.uint16:
+        return 255.0
+    bits = max(8, int(gray.max()).bit_length())
+    return float(2**bits - 1)
+
+
 def _native_spread(gray: np.ndarray) -> float:
-    full_scale = 65535.0 if gray.dtype == np.uint16 else 255.0
     low, high = np.percentile(gray, [1, 99])
-    return float(high - low) / full_scale
+    return float(high - low) / _effective_full_scale(gray)
+
+
+def _native_mean(gray: np.ndarray) -> float:
+    return float(gray.mean()) / _effective_full_scale(gray)
 
 
 def _histogram_entropy(gray8: np.ndarray) -> float:
@@ -114,6 +130,7 @@ def measure_page(path: Path) -> dict[str, float | str]:
     return {
         "bit_depth": float(loaded.bit_depth),
         "native_spread": round(_native_spread(gray_native), 4),
+        "native_mean": round(_native_mean(gray_native), 4),
         "mean": round(float(gray8.mean()), 2),
         "dark_fraction": round(float(np.count_nonzero(gray8 < DARK_LEVEL)) / total, 4),
         "paper_fraction": round(float(np.count_nonzero(gray8 >= PAPER_LEVEL)) / total, 4),
@@ -142,6 +159,11 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
     if spread < UNIFORM_RANGE:
         if saturation >= COLORED_SATURATION:
             return "separator", 0.9, "uniform colored sheet"
+        # A nearly uniform dark page, or any 16-bit page (film scanners write 16 bits,
+        # document scanners 8), may be an underexposed or blank film: keep it as a film
+        # so that it is archived or reviewed, never skipped.
+        if evidence["bit_depth"] == 16.0 or float(evidence["native_mean"]) < DARK_PAGE_MEAN:
+            return "film", 0.5, "nearly uniform dark or 16-bit page, kept as a film"
         return "blank", 0.95, "uniform page"
 
     if evidence["bit_depth"] == 16.0:

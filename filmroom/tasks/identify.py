@@ -18,7 +18,7 @@ from filmroom.tasks.serialize import reading_to_dict
 
 logger = logging.getLogger(__name__)
 
-PAGE_CLASS_VERSION = "1"
+PAGE_CLASS_VERSION = "2"
 DICOM_INSPECTION_VERSION = "1"
 
 

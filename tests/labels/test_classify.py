@@ -27,6 +27,34 @@ def test_classify_16bit_film_not_clipped_white(film_16bit: Path) -> None:
     assert float(page.evidence["native_spread"]) > 0.1
 
 
+def test_classify_12bit_film_in_16bit_samples(tmp_path: Path) -> None:
+    # Film scanners store 12 bits in 16-bit samples: the spread is measured against 4095.
+    rng = np.random.default_rng(8)
+    y, x = np.mgrid[0:500, 0:400]
+    pixels = 300 + 3000 * np.exp(-(((x - 200) / 120.0) ** 2 + ((y - 250) / 170.0) ** 2))
+    pixels = np.clip(pixels + rng.normal(0, 40, pixels.shape), 0, 4095).astype(np.uint16)
+    path = tmp_path / "film12.png"
+    Image.fromarray(pixels).save(path)
+
+    page = classify_page(path)
+
+    assert page.kind == "film"
+    assert float(page.evidence["native_spread"]) > 0.3
+
+
+def test_classify_nearly_black_film_kept(tmp_path: Path) -> None:
+    # An underexposed film is nearly uniform, but it is an image: never a blank page.
+    rng = np.random.default_rng(9)
+    pixels = np.clip(rng.normal(30, 2, (500, 400)), 0, 255).astype(np.uint16)
+    path = tmp_path / "black16.png"
+    Image.fromarray(pixels).save(path)
+    dark8 = tmp_path / "black8.png"
+    Image.fromarray(np.clip(rng.normal(20, 2, (500, 400)), 0, 255).astype(np.uint8)).save(dark8)
+
+    assert classify_page(path).kind == "film"
+    assert classify_page(dark8).kind == "film"
+
+
 def test_classify_8bit_label_in_same_batch(
     write_label: Callable[..., Path], film_16bit: Path
 ) -> None:
