@@ -368,6 +368,44 @@ def _parse_name_layout(
         _put_pet(tuple(pet_words[:1]), fields, factor)
 
 
+def _lone_name(span: _Span) -> Word | None:
+    """Return the single capitalized word of a span such as the "Max" of "Max  Chart # 00123"."""
+    tokens = [w for w in span.words if _clean(w.text)]
+    if len(tokens) != 1:
+        return None
+    token = _clean(tokens[0].text).rstrip(".")
+    if not token.isalpha() or not _capitalized(token) or normalize_species(token, strict=False):
+        return None
+    return tokens[0]
+
+
+def _parse_owner_line_and_pet(
+    spans: list[_Span], fields: _Fields, patterns: LabelPatterns, state: dict[str, bool]
+) -> list[_Span]:
+    """Parse the "SMITH, Robert" / "Max" layout: an owner line with a comma and a lone pet name.
+
+    "SURNAME, Name" alone is read as owner and pet, the usual jacket form. When another
+    unkeyed span holds exactly one capitalized name, that name is the pet and the comma
+    line is the owner's surname and first name. Returns the spans it used.
+    """
+    comma_spans = []
+    for span in spans:
+        alpha = [w for w in span.words if any(c.isalpha() for c in w.text)]
+        if len(alpha) >= 2 and len(alpha) <= 4 and _split_at_comma(alpha) is not None:
+            comma_spans.append((span, tuple(alpha)))
+    lone = [(span, word) for span in spans if (word := _lone_name(span)) is not None]
+    if len(comma_spans) != 1 or len(lone) != 1 or lone[0][0] is comma_spans[0][0]:
+        return []
+
+    owner_span, owner_words = comma_spans[0]
+    pet_span, pet_word = lone[0]
+    factor = patterns.fit["unkeyed_name"]
+    _put_owner(owner_words, fields, factor)
+    _put_pet((pet_word,), fields, factor)
+    state["names_done"] = state["lone_name_done"] = True
+    return [owner_span, pet_span]
+
+
 def _parse_unkeyed(
     span: _Span, fields: _Fields, patterns: LabelPatterns, state: dict[str, bool]
 ) -> None:
@@ -429,10 +467,11 @@ def parse_label_words(
     # Unkeyed lines fill only fields that no key supplied.
     state = {"names_done": False, "lone_name_done": False}
     unkeyed = _Fields()
-    for spans in spans_by_line:
-        for span in spans:
-            if not span.field:
-                _parse_unkeyed(span, unkeyed, patterns, state)
+    unkeyed_spans = [span for spans in spans_by_line for span in spans if not span.field]
+    done = _parse_owner_line_and_pet(unkeyed_spans, unkeyed, patterns, state)
+    for span in unkeyed_spans:
+        if not any(span is taken for taken in done):
+            _parse_unkeyed(span, unkeyed, patterns, state)
     factor = LONG_TEXT_FACTOR if len(spans_by_line) > MAX_LABEL_LINES else 1.0
     for name, value in unkeyed.values.items():
         if name not in fields.values:

@@ -185,9 +185,10 @@ JACKETS: tuple[Jacket, ...] = (
             "dancing",
         ),
         (Film("ddh1-full", PNG8, "img002.png"),),
-        "archived",
-        "00789",
-        "hand-lettered but legible, chart 00789 (Garcia Maria / Luna); OCR of handwriting may fail and send it to review",
+        "needs_review",
+        "",
+        "hand-lettered, legible to a person: chart 00789 (Garcia Maria / Luna); Tesseract does not read "
+        "handwriting with confidence, so the jacket goes to review",
     ),
     Jacket(
         "J04",
@@ -282,11 +283,10 @@ JACKETS: tuple[Jacket, ...] = (
         None,
         LabelSpec("hand", ("BAKER, Tom", "Bella - cat", "Siamese", "3/3/2017  Abd"), "", "breip"),
         (Film("ddh3-full", TIFF12),),
-        "archived",
-        "01102",
-        "hand-lettered without a chart number, owner written as Tom; owner Baker with pet Bella is unique "
-        "(01102, Baker Thomas) although Baker and Bella each occur more than once; OCR of handwriting may "
-        "fail and send it to review",
+        "needs_review",
+        "",
+        "hand-lettered without a chart number, owner written as Tom: Baker Thomas / Bella (01102) to a "
+        "person; Tesseract does not read handwriting with confidence, so the jacket goes to review",
     ),
     Jacket(
         "B04",

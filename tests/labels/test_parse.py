@@ -40,6 +40,18 @@ def test_parse_comma_layout_without_keys() -> None:
     assert fields["chart_number"].value == "12345"
 
 
+def test_parse_owner_line_then_pet_name() -> None:
+    # "SURNAME, First" with the pet's name alone before the chart key: the comma line is the owner.
+    fields = parse_label_text(
+        [("SMITH, Robert", 0.95), ("Max  Chart # 00123", 0.95), ("Canine / Labrador", 0.95)]
+    )
+
+    assert fields["owner_last"].value == "SMITH"
+    assert fields["owner_first"].value == "Robert"
+    assert fields["pet_name"].value == "Max"
+    assert fields["chart_number"].value == "00123"
+
+
 def test_parse_caps_layout_with_species() -> None:
     fields = parse("SMITH Bella K9", "ID 004512")
     assert fields["owner_last"].value == "SMITH"
