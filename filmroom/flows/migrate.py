@@ -33,11 +33,6 @@ class _ProgressLog:
 
 # Each task wraps one stage. The Migration object owns the ledger connection, so tasks
 # take no cache policy and run in the flow's thread, which is the ledger's only writer.
-@task(name="prepare", cache_policy=NONE)
-def prepare(migration: Migration) -> None:
-    migration.prepare()
-
-
 @task(name="discover-and-identify", cache_policy=NONE)
 def discover_and_identify(migration: Migration) -> int:
     found = migration.discover()
@@ -112,7 +107,8 @@ def migrate(
             run_id=str(context.flow_run.id) if getattr(context, "flow_run", None) else "local",
             progress=_ProgressLog(logger),
         )
-        prepare(migration)
+        # Not a task: a configuration error is a message for the user, not a task failure.
+        migration.prepare()
     except ConfigurationError as exc:
         logger.error("Run stopped before storing anything: %s", exc)
         return Failed(message=str(exc))  # type: ignore[return-value]
@@ -130,8 +126,14 @@ def migrate(
 
     for line in summary.lines():
         logger.info(line)
-    for error in migration.review_errors:
-        logger.warning("review.xlsx: %s", error)
+    # These messages name jackets, whose names can hold owner and pet names, so they go to
+    # a file in --out; the log carries the count only.
+    if migration.review_errors:
+        logger.warning("%d review.xlsx entries are invalid; see %s", len(migration.review_errors),
+                       migration.out / "review_errors.txt")
+    if migration.patient_list.issues:
+        logger.warning("%d patient list rows have problems; see %s", len(migration.patient_list.issues),
+                       migration.out / "patient_list_issues.txt")
     publish_summary(summary, migration)
     return {
         "found": summary.found,
@@ -139,5 +141,6 @@ def migrate(
         "balanced": summary.balanced,
         "out": str(migration.out),
         "review_errors": migration.review_errors,
+        "patient_list_issues": len(migration.patient_list.issues),
         "summary_lines": summary.lines(),
     }

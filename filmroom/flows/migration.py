@@ -14,6 +14,7 @@ from pathlib import Path
 
 import warnings
 
+import cv2
 import pydicom.config
 
 from filmroom.errors import BadInputError, ConfigurationError
@@ -80,6 +81,11 @@ class Migration:
                 raise ConfigurationError(f"Source folder not found: {folder}. Check the path and run again.")
         self.films = [f.resolve() for f in films]
         self.share = [s.resolve() for s in share]
+        _check_outside_sources(out.resolve(), "--out", [*self.films, *self.share])
+        for spec in settings.archive.destinations:
+            if "://" not in spec or spec.startswith("file://"):
+                local = Path(spec.removeprefix("file://")).resolve()
+                _check_outside_sources(local, "--archive", [*self.films, *self.share])
         self.patients_path = patients
         self.out = out.resolve()
         self.settings = settings
@@ -99,6 +105,7 @@ class Migration:
         self.load_reports: list[LoadReport] = []
         self.replaced: list[str] = []
         self._validation_modes: tuple[int, int] | None = None
+        self._review_rows: dict[str, int] = {}
 
     # Stage 0: everything that can stop the run happens before anything is stored.
 
@@ -113,16 +120,31 @@ class Migration:
                                   pydicom.config.settings.writing_validation_mode)
         pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
         pydicom.config.settings.writing_validation_mode = pydicom.config.IGNORE
+        # OpenCV's read warnings print the file path, which can hold owner and pet names;
+        # unreadable files are reported in the reconciliation report instead.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         self._warning_filters = list(warnings.filters)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
 
         self.patient_list = load_patient_list(self.patients_path)
+        if not self.patient_list.patients:
+            raise ConfigurationError(
+                f"The patient list {self.patients_path} has no patient rows; export the list again."
+            )
         if self.films:
             from filmroom.labels.reader import check_ocr_available
 
             check_ocr_available(self.settings.labels)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.staging_dir.mkdir(exist_ok=True)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.staging_dir.mkdir(exist_ok=True)
+            (self.out / "patient_list_issues.txt").write_text(
+                "".join(f"{issue}\n" for issue in self.patient_list.issues), encoding="utf-8"
+            )
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Cannot write to the --out folder {self.out} ({exc.strerror}); choose a writable folder."
+            ) from None
         self.crop_dir.mkdir(exist_ok=True)
         self.ledger = Ledger(self.out / "ledger.sqlite")
         self.ledger.start_run(self.run_id, {"films": self.films, "share": self.share,
@@ -140,13 +162,16 @@ class Migration:
             raise ConfigurationError(f"Review workbook not found: {self.review_path}")
         decisions, errors = read_review_workbook(self.review_path, known_patient_ids=set(self.patient_list.by_id))
         self.review_errors = errors
+        self._review_rows = {jacket_id: decision.row for jacket_id, decision in decisions.items()}
         with self.ledger.transaction():
             for jacket_id, decision in decisions.items():
+                # "skip" leaves the jacket for later: it clears an earlier decision.
+                action = "" if decision.action == "skip" else decision.action
                 self.ledger.upsert_jacket(
                     jacket_id,
                     kind=self._jacket_kind(jacket_id),
-                    review_action=decision.action,
-                    review_patient_id=decision.patient_id or "",
+                    review_action=action,
+                    review_patient_id=(decision.patient_id or "") if action else "",
                     review_row=decision.row,
                 )
 
@@ -173,12 +198,17 @@ class Migration:
                      "sha256": item.sha256, "file_format": item.file_format}
                 )
                 self.ledger.update_source(source_id, last_run=self.run_id)
-                identified = identify_file(self.ledger, source_id, item)
+                try:
+                    identified = identify_file(self.ledger, source_id, item)
+                except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
+                    identified = _unreadable(source_id, item, exc)
             if identified.status is Status.PENDING and identified.found.file_format == "image":
                 try:
                     page_facts(self.ledger, identified)
                 except BadInputError as exc:
                     identified.status, identified.reason = Status.REJECTED, exc.reason
+                except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
+                    identified = _unreadable(source_id, item, exc, identified.source_kind)
             self.identified.append(identified)
             if identified.status is not Status.PENDING:
                 self.outcomes[source_id] = Outcome(identified.status, identified.reason)
@@ -215,6 +245,13 @@ class Migration:
 
         assert self.ledger is not None and self.patient_list is not None
         matcher = Matcher(self.patient_list.patients, self.settings.match)
+        known = {jacket.jacket_id for jacket in self.jackets}
+        for jacket_id, row in sorted(self._review_rows.items(), key=lambda item: item[1]):
+            if jacket_id not in known:
+                self.review_errors.append(
+                    f"Review row {row}: jacket {jacket_id} is not part of this migration; "
+                    "was the workbook written for other --films or --share folders?"
+                )
         with self.ledger.transaction():
             for index, jacket in enumerate(self.jackets, start=1):
                 result = match_jacket(jacket, matcher, self.settings)
@@ -256,9 +293,8 @@ class Migration:
         result = jacket.match
         assert result is not None
 
-        if review_action in ("not_patient", "skip"):
-            reason = ("marked 'not a patient' in review.xlsx" if review_action == "not_patient"
-                      else "marked 'skip' in review.xlsx")
+        if review_action == "not_patient":
+            reason = "marked 'not a patient' in review.xlsx"
             for item in members:
                 self.outcomes[item.source_id] = Outcome(Status.SKIPPED, reason)
             return
@@ -286,6 +322,9 @@ class Migration:
             except BadInputError as exc:
                 self.outcomes[item.source_id] = Outcome(Status.REJECTED, exc.reason)
                 continue
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
+                self.outcomes[item.source_id] = Outcome(Status.REJECTED, _unreadable_reason(item.source_id, exc))
+                continue
             number += len(staged)
             self.pages.extend(staged)
 
@@ -298,32 +337,30 @@ class Migration:
             for instance in self.ledger.instances_for_source(row["source_id"])
         }
         marks, notes = mark_duplicates(self.pages, archived_keys)
+        conflicts = self._same_image_conflicts(marks)
         kept: list[StagedPage] = []
         for page in self.pages:
+            if page.jacket.jacket_id in conflicts:
+                self.outcomes[page.item.source_id] = Outcome(Status.NEEDS_REVIEW, conflicts[page.jacket.jacket_id])
+                continue
             mark = marks.get(page.key)
-            if mark is None:
+            if mark is None or mark.conflict:
                 if page.key in notes:
                     page.warnings.append(notes[page.key])
+                if mark is not None:
+                    page.warnings.append(f"same image as {mark.kept.item.found.display_path}, "
+                                         "which review filed under another patient")
                 if page.staged:
                     kept.append(page)
                 continue
             kept_path = mark.kept.item.found.display_path
-            if mark.conflict:
-                self.outcomes[page.item.source_id] = Outcome(
-                    Status.NEEDS_REVIEW,
-                    f"same image as {kept_path}, which is filed under another patient "
-                    f"({mark.evidence}): check both jackets",
-                )
-                mark.kept.warnings.append(f"same image as {page.item.found.display_path}, filed under another patient")
-                continue
             self.outcomes[page.item.source_id] = Outcome(
                 Status.DUPLICATE, f"same image as {kept_path} ({mark.evidence})", duplicate_of=kept_path
             )
         # A multi-page file is a duplicate only when every page is one; its other pages are stored.
-        marked_sources = {sid for sid, o in self.outcomes.items() if o.status in (Status.DUPLICATE, Status.NEEDS_REVIEW)}
-        for source_id in {p.item.source_id for p in kept} & marked_sources:
-            if any(p.key in marks for p in self.pages if p.item.source_id == source_id):
-                del self.outcomes[source_id]
+        duplicates = {sid for sid, o in self.outcomes.items() if o.status is Status.DUPLICATE}
+        for source_id in {p.item.source_id for p in kept} & duplicates:
+            del self.outcomes[source_id]
         self.pages = kept
         with self.ledger.transaction():
             for page in kept:
@@ -333,6 +370,29 @@ class Migration:
                     "study_instance_uid": page.study_instance_uid,
                     "series_instance_uid": page.series_instance_uid, "staged_path": str(page.staged_path),
                 })
+
+    def _same_image_conflicts(self, marks) -> dict[str, str]:
+        """Return jackets to send to review because one image is filed under two patients.
+
+        One of the two filings is wrong, so both jackets go to review, except a jacket
+        whose patient a person already chose in review.
+        """
+        conflicts: dict[str, str] = {}
+        for key, mark in marks.items():
+            if not mark.conflict:
+                continue
+            page = next(p for p in self.pages if p.key == key)
+            for jacket, other in ((page.jacket, mark.kept), (mark.kept.jacket, page)):
+                if jacket.match is not None and jacket.match.method != "review":
+                    conflicts.setdefault(
+                        jacket.jacket_id,
+                        f"same image as {other.item.found.display_path}, which is filed under another "
+                        f"patient ({mark.evidence}): choose the patient of both jackets in review.xlsx",
+                    )
+        for jacket in self.jackets:
+            if jacket.jacket_id in conflicts and jacket.match is not None:
+                jacket.match = MatchResult(Decision.NEEDS_REVIEW, jacket.match.candidates, "same_image_other_patient")
+        return conflicts
 
     # Stage 7: store and verify at every destination.
 
@@ -389,6 +449,7 @@ class Migration:
         summary = summarize(rows, verified, replaced=len(replaced))
         write_reconciliation(rows, summary, self.out)
         write_replaced(replaced, self.out)
+        (self.out / "review_errors.txt").write_text("".join(f"{e}\n" for e in self.review_errors), encoding="utf-8")
         self._write_review_workbook()
         self.ledger.finish_run(self.run_id)
         return summary
@@ -476,6 +537,30 @@ class Migration:
              pydicom.config.settings.writing_validation_mode) = self._validation_modes
             self._validation_modes = None
             warnings.filters[:] = self._warning_filters
+
+
+def _check_outside_sources(folder: Path, option: str, sources: list[Path]) -> None:
+    """Raise ConfigurationError when an output folder is inside a source folder.
+
+    The next run would read its own ledger, reports and archive as source files.
+    """
+    for source in sources:
+        if folder == source or source in folder.parents:
+            raise ConfigurationError(
+                f"The {option} folder {folder} is inside the source folder {source}; "
+                "choose a folder outside every --films and --share folder."
+            )
+
+
+def _unreadable_reason(source_id: int, exc: Exception) -> str:
+    """Log an unexpected failure on one file and return the reason for its report row."""
+    logger.warning("Source %d could not be processed: %s: %s", source_id, type(exc).__name__, exc)
+    return f"could not be read ({type(exc).__name__}: {exc}); check the file, or report it if it opens elsewhere"
+
+
+def _unreadable(source_id: int, found: FoundFile, exc: Exception,
+                kind: SourceKind = SourceKind.OTHER) -> Identified:
+    return Identified(source_id, found, kind, status=Status.REJECTED, reason=_unreadable_reason(source_id, exc))
 
 
 def _decision_reason(jacket: Jacket, result: MatchResult) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from filmroom.labels.dates import find_date
 from filmroom.mapping.label_patterns import LabelPatterns, default_patterns, normalize_key
-from filmroom.mapping.species import normalize_breed, normalize_species
+from filmroom.mapping.species import is_name_like, normalize_breed, normalize_species
 from filmroom.models import FieldValue
 
 SOURCE = "ocr"
@@ -205,7 +205,8 @@ def _species_and_breed(words: tuple[Word, ...], fields: _Fields, keyed: bool) ->
             used.update(range(index, index + width))
             index += width
             continue
-        species = normalize_species(tokens[index], strict=keyed or len(tokens[index]) >= 3)
+        strict = keyed or (len(tokens[index]) >= 3 and not is_name_like(tokens[index]))
+        species = normalize_species(tokens[index], strict=strict)
         if species:
             # Labels write species as codes or capitalized words; "dog" in lower case is usually prose.
             factor = 0.6 if not keyed and tokens[index].islower() else 1.0
@@ -289,8 +290,8 @@ def _parse_keyed(span: _Span, fields: _Fields, patterns: LabelPatterns) -> None:
     words = span.words
     name = span.field
     if name == "owner":
-        used = _species_and_breed(words, fields, keyed=False)
-        _put_owner(tuple(w for i, w in enumerate(words) if i not in used), fields, 1.0)
+        # A keyed owner field holds a name: "DOE" there is a surname, not a species.
+        _put_owner(tuple(words), fields, 1.0)
     elif name == "pet_name":
         used = _species_and_breed(words, fields, keyed=False)
         rest = tuple(w for i, w in enumerate(words) if i not in used)

@@ -12,8 +12,18 @@ import yaml
 SPECIES_FILE = Path(__file__).with_name("species.yaml")
 
 # Short codes such as "F" or "D" are species codes only in a species column. In free
-# text they are too ambiguous, because an "F" is usually the sex.
-_AMBIGUOUS_IN_TEXT = {"d", "f", "fe", "can", "cap", "rep", "doe", "kid", "rab", "av", "gp"}
+# text they are too ambiguous, because an "F" is usually the sex. Words for the sex or
+# age of an animal are also surnames (Doe, Lamb, Bull, Kidd), so they count only there too.
+_NAME_LIKE = {
+    "doe", "kid", "ram", "ewe", "lamb", "hen", "bull", "calf", "steer", "heifer", "cow", "sow",
+    "boar", "hog", "mare", "colt", "filly", "foal", "stallion", "gelding", "pony", "rat", "mouse",
+}
+_AMBIGUOUS_IN_TEXT = {"d", "f", "fe", "can", "cap", "rep", "rab", "av", "gp", "fer", "por", "ov", "bov", "lag"} | _NAME_LIKE
+
+
+def is_name_like(text: str) -> bool:
+    """Return whether a species word is also a common name or surname ("Doe", "Lamb", "Bull")."""
+    return _key(text) in _NAME_LIKE
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class StagedPage:
     study_date: str = ""
     study_date_source: str = ""
     warnings: list[str] = field(default_factory=list)
+    same_as: StagedPage | None = None  # an earlier legacy object with this UID and the same Pixel Data
 
     @property
     def key(self) -> str:
@@ -349,7 +350,8 @@ def reassign_colliding_uids(pages: list[StagedPage], settings: DicomSettings) ->
     group that shares a UID, the first file in path order keeps it. A later file
     with the same pixels keeps it too, because duplicate detection drops it. Any
     other gets a UID derived from the old UID and its content, and the old UID goes
-    into a new OriginalAttributesSequence item.
+    into a new OriginalAttributesSequence item. A file with the same pixels is marked
+    ``same_as`` the first, so it is reported as its duplicate.
     """
     from filmroom.dicom.uids import derive_uid
 
@@ -365,6 +367,7 @@ def reassign_colliding_uids(pages: list[StagedPage], settings: DicomSettings) ->
         first = group[0]
         for page in group[1:]:
             if _same_pixels(first, page):
+                page.same_as = first
                 continue
             new_uid = derive_uid(settings.uid_root, "reassigned", uid, page.item.found.sha256)
             new_path = page.staged_path.with_name(f"{new_uid}.{page.item.found.sha256[:12]}.dcm")
@@ -379,9 +382,18 @@ def reassign_colliding_uids(pages: list[StagedPage], settings: DicomSettings) ->
 
 
 def _same_pixels(first: StagedPage, other: StagedPage) -> bool:
-    if first.fingerprint is None or other.fingerprint is None:
-        return first.item.found.sha256 == other.item.found.sha256
-    return first.fingerprint["pixel_digest"] == other.fingerprint["pixel_digest"]
+    """Return whether two staged objects hold the same image.
+
+    Decoded pixels are compared where both could be fingerprinted, the encoded Pixel
+    Data otherwise (a file without file meta and the same data set with it, say).
+    """
+    if first.fingerprint is not None and other.fingerprint is not None:
+        return first.fingerprint["pixel_digest"] == other.fingerprint["pixel_digest"]
+    pixel_data = []
+    for page in (first, other):
+        dataset = pydicom.dcmread(page.staged_path, specific_tags=["PixelData"])
+        pixel_data.append(dataset.get("PixelData"))
+    return pixel_data[0] is not None and pixel_data[0] == pixel_data[1]
 
 
 def _rewrite_uid(source: Path, target: Path, old_uid: str, new_uid: str) -> None:

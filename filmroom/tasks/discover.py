@@ -29,7 +29,7 @@ class FoundFile:
     size: int
     mtime_ns: int
     sha256: str
-    file_format: str  # dicom | image | empty | gzip | other
+    file_format: str  # dicom | image | empty | gzip | broken_link | other
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -75,16 +75,37 @@ def _looks_like_bare_dataset(head: bytes) -> bool:
 
 
 def walk_files(root: Path) -> list[Path]:
-    """List every regular file below ``root`` in natural sort order, following no symlinked folders."""
+    """List every file below ``root`` in natural sort order.
+
+    Symbolic links to folders are followed once each (a link back to a folder already
+    walked is not entered again), and links that point nowhere are listed too, so the
+    report can name them.
+    """
     found: list[Path] = []
-    for folder, subfolders, files in os.walk(root):
+    walked: set[str] = set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in walked:
+            subfolders[:] = []
+            continue
+        walked.add(real)
         subfolders.sort(key=_natural_key)
         for name in files:
             path = Path(folder) / name
-            if path.is_file():
+            if path.is_file() or path.is_symlink():
                 found.append(path)
     found.sort(key=lambda p: _natural_key(str(p.relative_to(root))))
     return found
+
+
+def display_base(roots: list[Path]) -> Path:
+    """Return the folder that report paths are relative to: the common parent of the roots.
+
+    With one root, paths start with the root's name. With ``/a/box1/scans`` and
+    ``/a/box2/scans`` they start with ``box1/scans`` and ``box2/scans``, so files of
+    two roots with the same name never share a report path or a jacket.
+    """
+    return Path(os.path.commonpath([str(root.parent) for root in roots]))
 
 
 def discover(roots: list[tuple[Path, str]], known_hash=None) -> list[FoundFile]:
@@ -95,18 +116,21 @@ def discover(roots: list[tuple[Path, str]], known_hash=None) -> list[FoundFile]:
     """
     results: list[FoundFile] = []
     seen: set[Path] = set()
-    for root, root_kind in roots:
-        root = root.resolve()
+    absolute_roots = [(Path(os.path.abspath(root)), kind) for root, kind in roots]
+    base = display_base([root for root, _ in absolute_roots])
+    for root, root_kind in absolute_roots:
         for path in walk_files(root):
-            path = path.resolve()
             if path in seen:
                 continue
             seen.add(path)
+            display = path.relative_to(base).as_posix()
+            if not path.exists():
+                results.append(FoundFile(path, display, root, root_kind, 0, 0, "", "broken_link"))
+                continue
             stat = path.stat()
             digest = known_hash(str(path), stat.st_size, stat.st_mtime_ns) if known_hash else None
             if digest is None:
                 digest = sha256_file(path)
-            display = f"{root.name}/{path.relative_to(root).as_posix()}"
             results.append(
                 FoundFile(
                     path=path,

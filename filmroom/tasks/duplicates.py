@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from filmroom.models import SourceKind
 from filmroom.tasks.build import StagedPage
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,26 @@ def mark_duplicates(
     def preference(page: StagedPage) -> tuple:
         return (page.key not in archived_keys, not page.staged, page.item.found.display_path, page.page)
 
+    for page in pages:
+        if page.same_as is not None:
+            marks[page.key] = _mark(page, page.same_as, "same SOP Instance UID and Pixel Data")
+
     first_by_content: dict[tuple[str, int], StagedPage] = {}
     for page in sorted(pages, key=preference):
+        if page.key in marks:
+            continue
         kept = first_by_content.setdefault((page.item.found.sha256, page.page), page)
         if kept is not page:
             marks[page.key] = _mark(page, kept, "byte-identical file")
+
+    # Labels printed from one template look alike, so they are compared by exact pixels only.
+    first_label_by_pixels: dict[str, StagedPage] = {}
+    for page in sorted(pages, key=preference):
+        if page.key in marks or page.fingerprint is None or page.item.source_kind is not SourceKind.JACKET_LABEL:
+            continue
+        kept = first_label_by_pixels.setdefault(page.fingerprint["pixel_digest"], page)
+        if kept is not page:
+            marks[page.key] = _mark(page, kept, "pixel digest equal")
 
     items = [
         DedupeItem(
@@ -68,7 +84,9 @@ def mark_duplicates(
             archived=page.key in archived_keys,
         )
         for page in pages
-        if page.key not in marks and page.fingerprint is not None
+        if page.key not in marks
+        and page.fingerprint is not None
+        and page.item.source_kind is not SourceKind.JACKET_LABEL
     ]
     for key, verdict in find_duplicates(items).items():
         if verdict.duplicate_of:

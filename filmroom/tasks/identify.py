@@ -6,6 +6,7 @@ Results depend only on file content, so they are cached in the ledger by SHA-256
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from filmroom.tasks.serialize import reading_to_dict
 
 logger = logging.getLogger(__name__)
 
-PAGE_CLASS_VERSION = "2"
+PAGE_CLASS_VERSION = "3"
 DICOM_INSPECTION_VERSION = "1"
 
 
@@ -41,6 +42,9 @@ def identify_file(ledger: Ledger, source_id: int, found: FoundFile) -> Identifie
     fmt = found.file_format
     suffix = found.path.suffix.lower()
 
+    if fmt == "broken_link":
+        target = os.readlink(found.path)
+        return _rejected(source_id, found, f"symbolic link to {target}, which does not exist; fix or remove the link")
     if fmt == "empty":
         return _rejected(source_id, found, "empty file (0 bytes): copy the file again from its origin")
     if fmt == "gzip" or (fmt == "other" and suffix in DICOM_SUFFIXES):

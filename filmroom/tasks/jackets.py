@@ -29,10 +29,10 @@ class Jacket:
 def group_film_pages(items: list[Identified]) -> list[Jacket]:
     """Split the pages under --films into jackets, folder by folder, in natural file-name order.
 
-    A label page starts a jacket and the film pages after it belong to it, so a
-    folder per jacket and a flat scanner batch are the same case. A separator
-    sheet ends the current jacket. Films with no label before them in their folder
-    form a jacket of their own that needs review.
+    In a folder with one label page, every film belongs to it. In a scanner batch, a
+    label page starts a jacket and the film pages after it belong to it, and a
+    separator sheet ends the current jacket. Films with no label before them in
+    their folder form a jacket of their own that needs review.
     """
     by_folder: OrderedDict[Path, list[Identified]] = OrderedDict()
     for item in items:
@@ -40,6 +40,14 @@ def group_film_pages(items: list[Identified]) -> list[Jacket]:
 
     jackets: list[Jacket] = []
     for folder, pages in by_folder.items():
+        labels = [p for p in pages if p.source_kind is SourceKind.JACKET_LABEL and p.status is Status.PENDING]
+        separators = [p for p in pages if p.page_class == "separator"]
+        if len(labels) == 1 and not separators:
+            # A folder per jacket: every film in it belongs to its one label, in any name order.
+            jacket = Jacket(jacket_id=_page_jacket_id(labels[0]), kind="film_jacket", label=labels[0])
+            jacket.members = [p for p in pages if p is not labels[0] and p.status is Status.PENDING]
+            jackets.append(jacket)
+            continue
         current: Jacket | None = None
         for page in pages:
             if page.page_class == "separator":

@@ -55,6 +55,20 @@ def test_classify_nearly_black_film_kept(tmp_path: Path) -> None:
     assert classify_page(dark8).kind == "film"
 
 
+def test_classify_16bit_label_is_label(write_label: Callable[..., Path], tmp_path: Path) -> None:
+    # A label scanned in a 16-bit batch must not be taken for a film, or the films
+    # after it would join the previous jacket.
+    label8 = write_label(["Owner: WILLIAMS, Ann", "Pet: Daisy", "Chart #: 01377"])
+    pixels = np.asarray(Image.open(label8).convert("L"), dtype=np.uint16) * 257
+    label16 = tmp_path / "label16.png"
+    Image.fromarray(pixels).save(label16)
+
+    page = classify_page(label16)
+
+    assert page.evidence["bit_depth"] == 16.0
+    assert page.kind == "label"
+
+
 def test_classify_8bit_label_in_same_batch(
     write_label: Callable[..., Path], film_16bit: Path
 ) -> None:

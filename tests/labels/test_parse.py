@@ -52,6 +52,15 @@ def test_parse_owner_line_then_pet_name() -> None:
     assert fields["chart_number"].value == "00123"
 
 
+def test_parse_surname_that_is_a_species_word() -> None:
+    # A doe is a female goat, and Doe a surname: a keyed owner field holds a name.
+    fields = parse_label_text([("Owner: DOE, Jane", 0.95), ("Pet: Rex", 0.95), ("Chart #: 00042", 0.95)])
+
+    assert fields["owner_last"].value == "DOE"
+    assert fields["owner_first"].value == "Jane"
+    assert "species" not in fields
+
+
 def test_parse_caps_layout_with_species() -> None:
     fields = parse("SMITH Bella K9", "ID 004512")
     assert fields["owner_last"].value == "SMITH"
