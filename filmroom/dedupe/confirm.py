@@ -17,7 +17,7 @@ import numpy as np
 ROTATIONS_DEGREES = (-4.0, -2.0, 0.0, 2.0, 4.0)
 SCALES = (0.94, 1.0, 1.06)
 MAX_SHIFT = 3  # thumbnail pixels, about 9 % of the width
-# Thresholds measured on the labelled set of bench/dedupe/run.py (see RESULTS.md).
+# Thresholds measured on the labelled set of bench/dedupe/run.py (see docs/benchmarks.md).
 MIN_CORRELATION = 0.95
 # A copy beats its own mirror by (1 - symmetry) and a mirror loses by as much, so a
 # small margin separates them. Near-symmetric films (a dental panoramic scores 0.987

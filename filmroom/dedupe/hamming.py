@@ -7,7 +7,7 @@ Two hashes at distance d <= 4r + 3 agree within r bits on at least one chunk
 r bits finds every such pair. Each probe is a vectorized join over a table of
 all 2**16 chunk values, and only pairs that pass the full-distance check stay in
 memory. Distance 12 needs 4 x 697 probes: 26 s to 52 s for 100,000 random
-hashes on a loaded 2-core machine (bench/dedupe/RESULTS.md).
+hashes on a loaded 2-core machine (docs/benchmarks.md).
 
 NOTE: a probe costs O(n + n**2 / 2**16) for uniformly spread hashes. Hashes that
 cluster, such as thousands of blank films with one pHash, make buckets and time
