@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from filmroom.destinations.base import (
 )
 from filmroom.destinations.local_index import ArchiveIndex, describe_instance
 from filmroom.destinations.local_paths import encode_component
-from filmroom.errors import BadInputError, ConfigurationError
+from filmroom.errors import BadInputError, ConfigurationError, FilmroomError
 from filmroom.models import StoreOutcome
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ TEMP_PREFIX = ".partial-"
 # PS3.4 Table B.2-1 defines 0xA900 as "Data Set does not match SOP Class". The local
 # archive returns it for a SOP Instance UID that is reused with other content.
 STATUS_CONFLICT = 0xA900
+
+
+class ArchivedFileError(FilmroomError):
+    """An archived file that the index lists is missing or damaged."""
 
 
 def sha256_of(path: Path) -> str:
@@ -93,8 +98,18 @@ class LocalArchive(ClosingMixin):
                 f"Cannot create the archive folder {self.root} ({exc}); choose a writable folder"
             ) from None
         self.name = f"local:{self.root.as_posix()}"
-        self._index = ArchiveIndex(self.root / INDEX_NAME)
+        self._index = self._open_index()
         self._store_lock = threading.Lock()
+
+    def _open_index(self) -> ArchiveIndex:
+        path = self.root / INDEX_NAME
+        try:
+            return ArchiveIndex(path)
+        except sqlite3.Error as exc:
+            raise ConfigurationError(
+                f"Cannot open the archive index {path} for writing ({exc}); check that the "
+                f"folder {self.root} and the file are writable by this user"
+            ) from None
 
     def close(self) -> None:
         """Close the index."""
@@ -116,7 +131,9 @@ class LocalArchive(ClosingMixin):
 
         ``skip_present`` exists for a signature shared with the network destinations.
         The local archive always compares a present SOP Instance UID's content and
-        never overwrites an archived file.
+        never overwrites an intact archived file. An archived file that is missing or
+        whose size differs from the index is replaced, but only by a staged file with
+        the same archive path, so the replacement is filed under the same patient.
         """
         outcomes: list[StoreOutcome] = []
         with self._store_lock:
@@ -144,12 +161,22 @@ class LocalArchive(ClosingMixin):
         uid = header.sop_instance_uid
         digest = sha256_of(path)
         existing = self._index.instance(uid)
-        if existing is not None and (self.root / str(existing["path"])).is_file():
-            return self._compare_with_existing(path, header, digest, existing)
-
         relative = self.relative_path(header)
         target = self.root / relative
-        if target.is_file():
+        replaced = ""
+        if existing is not None:
+            problem = self._file_problem(existing)
+            if not problem:
+                return self._compare_with_existing(path, header, digest, existing)
+            if existing["path"] != relative:
+                return self._damaged_elsewhere(uid, existing, problem)
+            logger.warning(
+                "Archived file of SOP Instance UID %s is %s, so the staged file replaces it",
+                uid,
+                problem,
+            )
+            replaced = f"replaced the archived file because it was {problem}"
+        elif target.is_file():
             # The file exists but the index lacks it, as after a crash between the rename
             # and the index update. Index the archived file and never overwrite it.
             orphan = pydicom.dcmread(target, stop_before_pixels=True)
@@ -164,7 +191,36 @@ class LocalArchive(ClosingMixin):
         copy_atomically(path, target)
         dataset = pydicom.dcmread(target, stop_before_pixels=True)
         self._index.add([describe_instance(dataset, relative, digest, target.stat().st_size)])
-        return StoreOutcome(uid, "stored")
+        return StoreOutcome(uid, "stored", message=replaced)
+
+    def _file_problem(self, row: dict[str, object]) -> str:
+        """Return "" when the file of an index row exists with the indexed size, else the problem."""
+        try:
+            size = (self.root / str(row["path"])).stat().st_size
+        except FileNotFoundError:
+            return "missing"
+        if size != row["size_bytes"]:
+            return f"{size} bytes instead of {row['size_bytes']}"
+        return ""
+
+    def _damaged_elsewhere(
+        self, uid: str, existing: dict[str, object], problem: str
+    ) -> StoreOutcome:
+        logger.warning(
+            "Archived file of SOP Instance UID %s is damaged and the staged file has another path",
+            uid,
+        )
+        return StoreOutcome(
+            uid,
+            "rejected",
+            status=STATUS_CONFLICT,
+            message=(
+                f"SOP Instance UID {uid} is indexed at {existing['path']}, whose file is "
+                f"{problem}, but the staged file belongs under another patient, study or series; "
+                "restore the archived file from a backup, or delete it and rebuild the index "
+                "with LocalArchive.rebuild_index, then store again"
+            ),
+        )
 
     def _compare_with_existing(
         self, path: Path, header: InstanceHeader, digest: str, existing: dict[str, object]
@@ -191,8 +247,39 @@ class LocalArchive(ClosingMixin):
         )
 
     def find(self, sop_instance_uids: Sequence[str]) -> set[str]:
-        """Return the UIDs that the index lists."""
-        return self._index.present(sop_instance_uids)
+        """Return the UIDs that the index lists and whose file exists with the indexed size.
+
+        Checks only the file size; ``verify_files`` also hashes the contents.
+        """
+        rows = self._index.instances(sop_instance_uids)
+        return {uid for uid, row in rows.items() if not self._file_problem(row)}
+
+    def verify_files(self, sop_instance_uids: Sequence[str]) -> dict[str, str]:
+        """Hash the archived files and return a problem for each UID that fails the check.
+
+        Problems are "not in the index", "missing", "size differs" and "SHA-256 differs"
+        against the index row. Intact instances are left out of the result. Reads every
+        file in full, so it takes about as long as copying them.
+        """
+        rows = self._index.instances(sop_instance_uids)
+        problems: dict[str, str] = {}
+        for uid in dict.fromkeys(sop_instance_uids):
+            row = rows.get(uid)
+            if row is None:
+                problems[uid] = "not in the index"
+                continue
+            path = self.root / str(row["path"])
+            try:
+                if path.stat().st_size != row["size_bytes"]:
+                    problems[uid] = "size differs"
+                elif sha256_of(path) != row["sha256"]:
+                    problems[uid] = "SHA-256 differs"
+            except FileNotFoundError:
+                problems[uid] = "missing"
+        logger.info(
+            "Checked %d archived files in %s: %d with problems", len(rows), self.root, len(problems)
+        )
+        return problems
 
     def path_of(self, sop_instance_uid: str) -> Path:
         """Return the archived file of an instance.
@@ -242,12 +329,23 @@ class LocalArchive(ClosingMixin):
         ------
         KeyError
             When the archive contains no image for ``patient_id``.
+        ArchivedFileError
+            When a file of the patient is missing or its size differs from the index.
+            Nothing is written to ``dest_dir`` in that case.
         """
         rows = self.instances_for(patient_id)
         if not rows:
             raise KeyError(
                 f"No image for PatientID {patient_id!r} found in the archive {self.root}"
             )
+        for row in rows:
+            problem = self._file_problem(row)
+            if problem:
+                raise ArchivedFileError(
+                    f"The archived file {self.root / str(row['path'])} is {problem}; run "
+                    "`filmroom audit` to list every damaged file, then restore them from a "
+                    "backup or migrate again"
+                )
 
         dest_dir = Path(dest_dir)
         dest_dir.mkdir(parents=True, exist_ok=True)
@@ -271,7 +369,7 @@ class LocalArchive(ClosingMixin):
             self._index.close()
             for suffix in ("", "-wal", "-shm"):
                 (self.root / (INDEX_NAME + suffix)).unlink(missing_ok=True)
-            self._index = ArchiveIndex(self.root / INDEX_NAME)
+            self._index = self._open_index()
 
             rows = []
             for path in sorted(self.root.rglob("*.dcm")):

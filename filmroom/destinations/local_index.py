@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ CREATE INDEX IF NOT EXISTS patients_pet ON patients(pet_name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS instances_patient ON instances(patient_id);
 CREATE INDEX IF NOT EXISTS instances_study ON instances(study_instance_uid);
 """
+# Stored in PRAGMA user_version. Version 1 is the schema above, which has had
+# instances.size_bytes since the first release, so no older index needs migrating.
+SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,32 @@ def describe_instance(
     )
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# German spellings that people type without the umlaut key: "Mueller" for "Müller".
+_TRANSLITERATIONS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return stripped.casefold()
+
+
+def search_keys(value: str) -> set[str]:
+    """Return the forms of a name that searches compare: accents stripped and case folded.
+
+    "Müller" gives {"muller", "mueller"} and "Peña" gives {"pena"}, so a search for
+    "muller", "MUELLER" or "Müller" finds it.
+    """
+    value = value.strip()
+    return {_fold(value), _fold(value.translate(_TRANSLITERATIONS))}
+
+
+def name_starts_with(name: str | None, prefix: str | None) -> bool:
+    """Return True when a search key of ``name`` starts with a search key of ``prefix``."""
+    if name is None or prefix is None:
+        return False
+    name_keys = search_keys(name)
+    return any(key.startswith(start) for start in search_keys(prefix) for key in name_keys)
 
 
 class ArchiveIndex:
@@ -117,9 +145,19 @@ class ArchiveIndex:
         self.path = path
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._connection.row_factory = sqlite3.Row
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.executescript(SCHEMA)
+        try:
+            self._connection.row_factory = sqlite3.Row
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.executescript(SCHEMA)
+            # Writing the header fails at once when the file or its folder is read-only,
+            # instead of at the first store.
+            self._connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error:
+            self._connection.close()
+            raise
+        self._connection.create_function(
+            "name_starts_with", 2, name_starts_with, deterministic=True
+        )
 
     def close(self) -> None:
         """Close the connection."""
@@ -180,9 +218,9 @@ class ArchiveIndex:
             ).fetchone()
         return dict(found) if found else None
 
-    def present(self, sop_instance_uids: Sequence[str]) -> set[str]:
-        """Return the UIDs among ``sop_instance_uids`` that have an instance row."""
-        found: set[str] = set()
+    def instances(self, sop_instance_uids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Return the instance rows of those ``sop_instance_uids`` that the index lists, by UID."""
+        found: dict[str, dict[str, object]] = {}
         unique = list(dict.fromkeys(sop_instance_uids))
         # SQLite allows 32766 host parameters per statement since 3.32; 500 stays far below.
         for start in range(0, len(unique), 500):
@@ -190,10 +228,9 @@ class ArchiveIndex:
             marks = ",".join("?" * len(chunk))
             with self._lock:
                 rows = self._connection.execute(
-                    f"SELECT sop_instance_uid FROM instances WHERE sop_instance_uid IN ({marks})",
-                    chunk,
+                    f"SELECT * FROM instances WHERE sop_instance_uid IN ({marks})", chunk
                 ).fetchall()
-            found.update(row[0] for row in rows)
+            found.update((row["sop_instance_uid"], dict(row)) for row in rows)
         return found
 
     def patient(self, patient_id: str) -> dict[str, object] | None:
@@ -210,16 +247,18 @@ class ArchiveIndex:
         """Return patients matching every given filter, with study and image counts.
 
         ``owner`` and ``pet`` match the start of the owner surname and pet name,
-        ignoring ASCII letter case. ``patient_id`` matches exactly.
+        ignoring letter case and accents (see ``search_keys``). ``patient_id`` matches
+        exactly. Name filters run in Python on every patient row, because SQLite
+        cannot strip accents.
         """
         clauses: list[str] = []
         parameters: list[str] = []
-        if owner:
-            clauses.append("p.owner_last LIKE ? ESCAPE '\\' COLLATE NOCASE")
-            parameters.append(_escape_like(owner.strip()) + "%")
-        if pet:
-            clauses.append("p.pet_name LIKE ? ESCAPE '\\' COLLATE NOCASE")
-            parameters.append(_escape_like(pet.strip()) + "%")
+        if owner and owner.strip():
+            clauses.append("name_starts_with(p.owner_last, ?)")
+            parameters.append(owner)
+        if pet and pet.strip():
+            clauses.append("name_starts_with(p.pet_name, ?)")
+            parameters.append(pet)
         if patient_id is not None:
             clauses.append("p.patient_id = ?")
             parameters.append(patient_id)

@@ -20,16 +20,31 @@ from filmroom.ledger import Ledger
 from filmroom.settings import load_settings
 
 
+def _problems(destination, uids: list[str]) -> dict[str, str]:
+    """Return a problem for each UID the destination does not hold intact.
+
+    A destination with ``verify_files`` (the local archive) hashes its files against its
+    index, so damaged files count as missing. Other destinations are queried with ``find``.
+    """
+    if not uids:
+        return {}
+    if hasattr(destination, "verify_files"):
+        return destination.verify_files(uids)
+    found = destination.find(uids)
+    return {uid: "not found" for uid in uids if uid not in found}
+
+
 def audit_destination(ledger: Ledger, destination) -> tuple[int, list[dict[str, str]]]:
-    """Return how many current instances the ledger has, and those the destination does not hold."""
+    """Return how many current instances the ledger has, and those the destination does not hold intact."""
     instances = ledger.current_instances()
     uids = [row["sop_instance_uid"] for row in instances]
-    found = destination.find(uids) if uids else set()
+    problems = _problems(destination, uids)
     missing = [
         {"sop_instance_uid": row["sop_instance_uid"], "patient_id": row["patient_id"],
-         "study_instance_uid": row["study_instance_uid"], "destination": destination.name}
+         "study_instance_uid": row["study_instance_uid"], "destination": destination.name,
+         "problem": problems[row["sop_instance_uid"]]}
         for row in instances
-        if row["sop_instance_uid"] not in found
+        if row["sop_instance_uid"] in problems
     ]
     return len(uids), missing
 
@@ -67,7 +82,7 @@ def audit(out: str = "migration", archive: list[str] | None = None, settings_fil
 
     report = Path(out) / f"audit-{dt.date.today().isoformat()}.csv"
     with report.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["sop_instance_uid", "patient_id", "study_instance_uid", "destination"])
+        writer = csv.DictWriter(handle, fieldnames=["sop_instance_uid", "patient_id", "study_instance_uid", "destination", "problem"])
         writer.writeheader()
         writer.writerows(all_missing)
     lines = ["# filmroom audit", "", "| destination | expected | missing |", "| --- | ---: | ---: |"]

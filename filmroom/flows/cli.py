@@ -84,18 +84,25 @@ def audit(
     result = state.result()
     for name, counts in result["destinations"].items():
         typer.echo(f"{name}: {counts['expected'] - counts['missing']} of {counts['expected']} objects found")
+    if not result["missing"]:
+        typer.echo("No objects are missing.")
+        return
     typer.echo(f"Missing objects listed in {result['report']}")
-    if result["missing"]:
-        raise typer.Exit(1)
+    raise typer.Exit(1)
 
 
 def _open_local_archive(archive: Path):
     from filmroom.destinations.local import LocalArchive
+    from filmroom.errors import ConfigurationError
 
     if not (archive / "index.sqlite").is_file():
         typer.echo(f"filmroom: {archive} is not a filmroom archive (no index.sqlite). Give the --archive folder.", err=True)
         raise typer.Exit(2)
-    return LocalArchive(archive)
+    try:
+        return LocalArchive(archive)
+    except ConfigurationError as exc:
+        typer.echo(f"filmroom: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -128,11 +135,16 @@ def export(
     archive: Annotated[Path, typer.Option(help="Local archive folder.")] = Path("archive"),
 ) -> None:
     """Copy one patient's images with a DICOMDIR, so an owner or another clinic can open them."""
+    from filmroom.destinations.local import ArchivedFileError
+
     with _open_local_archive(archive) as local:
         try:
             dicomdir = local.export_patient(patient_id, to)
         except KeyError:
             typer.echo(f"filmroom: the archive {archive} holds no image for patient ID {patient_id!r}.", err=True)
+            raise typer.Exit(1) from None
+        except ArchivedFileError as exc:
+            typer.echo(f"filmroom: {exc}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"Wrote {dicomdir}")
 
