@@ -37,8 +37,15 @@ class Destination(Protocol):
         """Query the destination and return the subset of these UIDs it stores."""
         ...
 
-    def fetch(self, sop_instance_uid: str) -> pydicom.Dataset:
-        """Retrieve one stored instance."""
+    def fetch(
+        self, sop_instance_uid: str, *, transfer_syntax_uid: str | None = None
+    ) -> pydicom.Dataset:
+        """Retrieve one stored instance.
+
+        ``transfer_syntax_uid`` is the syntax the instance was stored in, when known.
+        A destination that negotiates the syntax of the retrieve (DICOM C-GET) proposes
+        it first. The others ignore it.
+        """
         ...
 
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:

@@ -361,8 +361,12 @@ class DicomWebDestination(ClosingMixin):
                 found.update(json_value(match, SOP_INSTANCE_UID) for match in matches)
         return found & set(wanted)
 
-    def fetch(self, sop_instance_uid: str) -> pydicom.Dataset:
+    def fetch(
+        self, sop_instance_uid: str, *, transfer_syntax_uid: str | None = None
+    ) -> pydicom.Dataset:
         """Retrieve one instance with WADO-RS, in the transfer syntax the server stores.
+
+        ``transfer_syntax_uid`` is ignored because WADO-RS returns the stored syntax.
 
         Raises
         ------

@@ -38,8 +38,8 @@ from filmroom.destinations.dimse_commit import (
     request_commitment,
 )
 from filmroom.destinations.dimse_contexts import (
-    RETRIEVE_SYNTAXES,
     is_uncompressed,
+    retrieve_contexts,
     storage_contexts,
 )
 from filmroom.destinations.dimse_query import (
@@ -101,6 +101,8 @@ class DimseDestination(ClosingMixin):
         # ``find`` can batch its queries by study. Only a grouping hint: ``find`` still queries.
         self._study_of: dict[str, str] = {}
         self._sop_class_of: dict[str, str] = {}
+        # Transfer syntax of each staged file, which ``fetch`` proposes for the C-GET.
+        self._transfer_syntax_of: dict[str, str] = {}
         self._study_lock = threading.Lock()
         if probe:
             self.echo()
@@ -204,6 +206,9 @@ class DimseDestination(ClosingMixin):
             )
             self._sop_class_of.update(
                 {h.sop_instance_uid: h.sop_class_uid for h in headers.values()}
+            )
+            self._transfer_syntax_of.update(
+                {h.sop_instance_uid: h.transfer_syntax_uid for h in headers.values()}
             )
 
         if skip_present and headers:
@@ -399,20 +404,27 @@ class DimseDestination(ClosingMixin):
 
     # -- queries ----------------------------------------------------------------------
 
-    def _query_association(self, sop_class_uid: str | None = None) -> Association:
+    def _query_association(
+        self, sop_class_uid: str | None = None, transfer_syntax_uid: str | None = None
+    ) -> Association:
         contexts = [build_context(model) for model in FIND_MODELS]
         roles = None
         if sop_class_uid:
             contexts.append(build_context(GET_MODEL))
-            contexts.append(build_context(UID(sop_class_uid), list(RETRIEVE_SYNTAXES)))
+            contexts.extend(retrieve_contexts(sop_class_uid, transfer_syntax_uid))
+            # One SCP/SCU Role Selection item covers every context of the SOP Class.
             roles = [build_role(UID(sop_class_uid), scp_role=True)]
         return self._associate(self._new_ae(), contexts, roles)
 
     def _with_query_association(
-        self, operation_name: str, action, sop_class_uid: str | None = None
+        self,
+        operation_name: str,
+        action,
+        sop_class_uid: str | None = None,
+        transfer_syntax_uid: str | None = None,
     ):  # type: ignore[no-untyped-def]
         def attempt():  # type: ignore[no-untyped-def]
-            association = self._query_association(sop_class_uid)
+            association = self._query_association(sop_class_uid, transfer_syntax_uid)
             try:
                 return action(association)
             finally:
@@ -450,12 +462,20 @@ class DimseDestination(ClosingMixin):
 
         return self._with_query_association("C-FIND", query) & set(wanted)
 
-    def fetch(self, sop_instance_uid: str) -> pydicom.Dataset:
+    def fetch(
+        self, sop_instance_uid: str, *, transfer_syntax_uid: str | None = None
+    ) -> pydicom.Dataset:
         """Retrieve one instance with C-GET after a C-FIND for its study, series and SOP Class.
 
         When the SOP Class is known from a staged file, one association carries both
         requests. Otherwise the C-FIND returns the SOP Class, and a second association
         proposes it for the C-GET.
+
+        The C-GET proposes ``transfer_syntax_uid``, or else the syntax of the staged
+        file passed to ``store``, plus the uncompressed syntaxes as fallback. An SCP
+        that stores the object in that syntax then sends it unchanged, so compressed
+        pixel data comes back byte for byte. With neither known, every syntax in
+        ``RETRIEVE_SYNTAXES`` is proposed in a context of its own.
 
         Raises
         ------
@@ -465,6 +485,7 @@ class DimseDestination(ClosingMixin):
         with self._study_lock:
             study = self._study_of.get(sop_instance_uid)
             sop_class = self._sop_class_of.get(sop_instance_uid)
+            syntax = transfer_syntax_uid or self._transfer_syntax_of.get(sop_instance_uid)
 
         def find_then_get(association: Association) -> pydicom.Dataset | str | None:
             matches = find_instances(association, study, [sop_instance_uid])
@@ -480,7 +501,7 @@ class DimseDestination(ClosingMixin):
             return get_instance(association, matches[0])
 
         result = self._with_query_association(
-            "C-FIND and C-GET", find_then_get, sop_class_uid=sop_class
+            "C-FIND and C-GET", find_then_get, sop_class_uid=sop_class, transfer_syntax_uid=syntax
         )
         if result is None:
             raise KeyError(f"SOP Instance UID {sop_instance_uid} not found at {self.name}")
@@ -489,7 +510,7 @@ class DimseDestination(ClosingMixin):
 
         with self._study_lock:
             self._sop_class_of[sop_instance_uid] = result
-        return self.fetch(sop_instance_uid)
+        return self.fetch(sop_instance_uid, transfer_syntax_uid=transfer_syntax_uid)
 
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:
         """Return (PatientName, PatientSpeciesDescription) of the first study with this PatientID.

@@ -32,7 +32,8 @@ NATIVE_SYNTAXES = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 UNCOMPRESSED_SYNTAXES = frozenset(
     {ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian}
 )
-# Syntaxes offered when receiving objects over C-GET, so the SCP can send them as stored.
+# Syntaxes offered when receiving objects over C-GET of an object whose stored transfer
+# syntax is unknown, so the SCP can send it as stored.
 RETRIEVE_SYNTAXES = (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -80,6 +81,24 @@ def storage_contexts(headers: Iterable[InstanceHeader]) -> list[PresentationCont
         build_context(UID(sop_class), [UID(ts) for ts in syntaxes])
         for sop_class, syntaxes in ordered
     ]
+
+
+def retrieve_contexts(
+    sop_class_uid: str, transfer_syntax_uid: str | None = None
+) -> list[PresentationContext]:
+    """Propose the contexts on which a C-GET SCP sends instances of one SOP Class back.
+
+    Each transfer syntax gets a context of its own, because an SCP accepts one syntax
+    per context: with all syntaxes in one context, Orthanc 1.10 accepts Explicit VR
+    Little Endian and then decodes a JPEG object, or fails (0xC000) when it cannot
+    transcode a JPEG 2000 one. With ``transfer_syntax_uid`` (the syntax of the stored
+    object), only that syntax and the uncompressed ones are proposed, in that order.
+    """
+    if transfer_syntax_uid:
+        syntaxes = tuple(dict.fromkeys((transfer_syntax_uid, *NATIVE_SYNTAXES)))
+    else:
+        syntaxes = RETRIEVE_SYNTAXES
+    return [build_context(UID(sop_class_uid), [UID(syntax)]) for syntax in syntaxes]
 
 
 def is_uncompressed(transfer_syntax_uid: str) -> bool:

@@ -294,8 +294,10 @@ class LocalArchive(ClosingMixin):
             raise KeyError(f"SOP Instance UID {sop_instance_uid} is not in the archive {self.root}")
         return self.root / str(row["path"])
 
-    def fetch(self, sop_instance_uid: str) -> pydicom.Dataset:
-        """Read an archived instance from its file."""
+    def fetch(
+        self, sop_instance_uid: str, *, transfer_syntax_uid: str | None = None
+    ) -> pydicom.Dataset:
+        """Read an archived instance from its file; ``transfer_syntax_uid`` is ignored."""
         return pydicom.dcmread(self.path_of(sop_instance_uid))
 
     def patient_identity(self, patient_id: str) -> tuple[str, str] | None:

@@ -112,15 +112,19 @@ def verify_sample(
     sampled UID, in the order of ``sop_uids_with_expected``.
     """
     staged_studies: dict[str, str] = {}
+    staged_syntaxes: dict[str, str] = {}
     for uid, path in sop_uids_with_expected.items():
         header = pydicom.dcmread(path, stop_before_pixels=True)
         staged_studies[uid] = str(header.get("StudyInstanceUID", ""))
+        staged_syntaxes[uid] = _transfer_syntax(header)
 
     sample = choose_sample(staged_studies, fraction, min_per_study=min_per_study, seed=seed)
 
     def verify_one(uid: str) -> VerifyResult:
         try:
-            retrieved = destination.fetch(uid)
+            retrieved = destination.fetch(
+                uid, transfer_syntax_uid=staged_syntaxes[uid] or None
+            )
         except KeyError:
             return VerifyResult(uid, False, f"instance not found at {destination.name}")
         except DestinationError as exc:

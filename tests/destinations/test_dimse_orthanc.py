@@ -10,7 +10,7 @@ import pydicom
 import pytest
 from orthanc_server import OrthancServer
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
-from sc_files import write_sc_files
+from sc_files import make_sc_dataset, write_sc_files
 
 from filmroom.destinations import open_destination, verify_sample
 from filmroom.destinations.dimse import DimseDestination
@@ -277,3 +277,66 @@ def test_plain_to_tls_port_raises(tls_orthanc: tuple[OrthancServer, Path]) -> No
     server, _ = tls_orthanc
     with pytest.raises(ConfigurationError, match="tls_ca_file"):
         open_destination(server.dicom_spec, ArchiveSettings(retries=0, timeout_seconds=5))
+
+
+def _jpeg_baseline_file(folder: Path) -> Path:
+    """Write an 8-bit Secondary Capture whose Pixel Data is a Pillow-encoded baseline JPEG."""
+    from io import BytesIO
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    dataset = make_sc_dataset(0, seed=21)
+    rng = np.random.default_rng(21)
+    pixels = rng.integers(0, 256, size=(64, 64), dtype=np.uint8)
+    buffer = BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=80)
+    dataset.BitsAllocated = 8
+    dataset.BitsStored = 8
+    dataset.HighBit = 7
+    dataset.PixelData = encapsulate([buffer.getvalue()])
+    dataset["PixelData"].VR = "OB"
+    dataset.LossyImageCompression = "01"
+    dataset.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    path = folder / "jpeg-baseline.dcm"
+    dataset.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _jpeg2000_lossless_file(folder: Path) -> Path:
+    from pydicom.uid import JPEG2000Lossless
+
+    dataset = make_sc_dataset(1, seed=21)
+    dataset.compress(JPEG2000Lossless, generate_instance_uid=False)
+    path = folder / "jpeg2000-lossless.dcm"
+    dataset.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_verify_sample_compressed_objects(
+    orthanc: OrthancServer, tmp_path: Path, fast_settings: ArchiveSettings
+) -> None:
+    paths = [_jpeg_baseline_file(tmp_path), _jpeg2000_lossless_file(tmp_path)]
+    expected = dict(zip(_uids(paths), paths))
+    with open_destination(orthanc.dicom_spec, fast_settings) as destination:
+        outcomes = destination.store(paths)
+        results = verify_sample(destination, expected, 1.0, seed=1)
+    assert [outcome.state for outcome in outcomes] == ["stored", "stored"]
+    assert [(result.sop_instance_uid, result.reason) for result in results] == [
+        (uid, "") for uid in expected
+    ]
+
+
+def test_fetch_fresh_keeps_jpeg2000_bytes(
+    orthanc: OrthancServer, tmp_path: Path, fast_settings: ArchiveSettings
+) -> None:
+    path = _jpeg2000_lossless_file(tmp_path)
+    staged = pydicom.dcmread(path)
+    with open_destination(orthanc.dicom_spec, fast_settings) as destination:
+        destination.store([path])
+    # A new destination knows neither the SOP Class nor the transfer syntax of the object.
+    with open_destination(orthanc.dicom_spec, fast_settings) as fresh:
+        fetched = fresh.fetch(str(staged.SOPInstanceUID))
+    assert fetched.file_meta.TransferSyntaxUID == staged.file_meta.TransferSyntaxUID
+    assert fetched.PixelData == staged.PixelData
