@@ -281,6 +281,26 @@ class LocalArchive(ClosingMixin):
         )
         return problems
 
+    def remove(self, sop_instance_uids: Sequence[str]) -> list[str]:
+        """Delete archived instances (files and index rows) and return the UIDs removed.
+
+        Used for objects that a later run filed under another patient, so the local
+        archive never keeps a copy under the wrong patient. UIDs not in the archive
+        are ignored.
+        """
+        removed: list[str] = []
+        with self._store_lock:
+            for uid in sop_instance_uids:
+                row = self._index.instance(uid)
+                if row is None:
+                    continue
+                (self.root / str(row["path"])).unlink(missing_ok=True)
+                removed.append(uid)
+            self._index.remove(removed)
+        if removed:
+            logger.info("Removed %d re-filed instances from %s", len(removed), self.root)
+        return removed
+
     def path_of(self, sop_instance_uid: str) -> Path:
         """Return the archived file of an instance.
 

@@ -159,6 +159,18 @@ class ArchiveIndex:
             "name_starts_with", 2, name_starts_with, deterministic=True
         )
 
+    def remove(self, sop_instance_uids: Sequence[str]) -> None:
+        """Delete instances, then the studies and patients left without any."""
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.execute("BEGIN")
+            cursor.executemany("DELETE FROM instances WHERE sop_instance_uid = ?", [(u,) for u in sop_instance_uids])
+            cursor.execute(
+                "DELETE FROM studies WHERE study_instance_uid NOT IN (SELECT study_instance_uid FROM instances)"
+            )
+            cursor.execute("DELETE FROM patients WHERE patient_id NOT IN (SELECT patient_id FROM instances)")
+            cursor.execute("COMMIT")
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:

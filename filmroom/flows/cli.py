@@ -57,9 +57,12 @@ def migrate(
         typer.echo(line)
     typer.echo(f"Reports: {result['out']}/reconciliation.xlsx, {result['out']}/review.xlsx")
     if result["review_errors"]:
-        typer.echo(f"{len(result['review_errors'])} review.xlsx entries were invalid:", err=True)
+        typer.echo(f"{len(result['review_errors'])} review.xlsx entries are invalid:", err=True)
         for error in result["review_errors"]:
             typer.echo(f"  {error}", err=True)
+    if result["patient_list_issues"]:
+        typer.echo(f"{result['patient_list_issues']} patient list rows have problems: see "
+                   f"{result['out']}/patient_list_issues.txt", err=True)
     if not result["balanced"]:
         raise typer.Exit(1)
 

@@ -405,6 +405,27 @@ class Migration:
                 progress=lambda done, total, name=destination.name: self.progress(f"store at {name}", done, total),
             )
             self.load_reports.append(report)
+        self._remove_replaced_from_local_archives()
+
+    def _remove_replaced_from_local_archives(self) -> None:
+        """Delete objects that are now filed under another patient from local archives.
+
+        Network archives keep them (DIMSE and DICOMweb have no portable delete), so
+        replaced.csv lists what is left there.
+        """
+        assert self.ledger is not None
+        replaced = [row["old_sop_instance_uid"] for row in self.ledger.replaced_instances()]
+        if not replaced:
+            return
+        for destination in self.destinations:
+            remove = getattr(destination, "remove", None)
+            if remove is None:
+                continue
+            removed = remove(replaced)
+            with self.ledger.transaction():
+                for uid in removed:
+                    self.ledger.record_placement(uid, destination.name, "removed", None,
+                                                 "filed under another patient by a later run")
 
     # Stage 8: final status of every file, report.
 

@@ -21,7 +21,6 @@ from filmroom.tasks.build import StagedPage
 logger = logging.getLogger(__name__)
 
 STORE_CHUNK = 50
-DONE_STATES = ("stored", "already_stored", "verified")
 
 
 @dataclass
@@ -106,25 +105,22 @@ def _load(ledger: Ledger, destination, pages: list[StagedPage], report: LoadRepo
     for uid in blocked:
         report.problems[uid] = report.conflicts[_patient_of(next(p for p in pages if p.sop_instance_uid == uid))]
 
-    todo = []
-    for page in pages:
-        if page.sop_instance_uid in blocked:
-            continue
-        placement = ledger.placement(page.sop_instance_uid, destination.name)
-        if placement is None or placement["state"] not in DONE_STATES:
-            todo.append(page)
+    # What the destination holds now decides what is sent, not what the ledger remembers:
+    # an object deleted or damaged there since the last run is sent again.
+    candidates = [p for p in pages if p.sop_instance_uid not in blocked]
+    present = destination.find([p.sop_instance_uid for p in candidates]) if candidates else set()
+    todo = [p for p in candidates if p.sop_instance_uid not in present]
 
     for start in range(0, len(todo), STORE_CHUNK):
         chunk = todo[start : start + STORE_CHUNK]
-        outcomes = destination.store([p.staged_path for p in chunk])
+        outcomes = destination.store([p.staged_path for p in chunk], skip_present=False)
         with ledger.transaction():
             for page, outcome in zip(chunk, outcomes, strict=True):
                 ledger.record_placement(page.sop_instance_uid, destination.name, outcome.state, outcome.status, outcome.message)
         if progress:
             progress(min(start + STORE_CHUNK, len(todo)), len(todo))
 
-    candidates = [p for p in pages if p.sop_instance_uid not in blocked]
-    found = destination.find([p.sop_instance_uid for p in candidates]) if candidates else set()
+    found = present | (destination.find([p.sop_instance_uid for p in todo]) if todo else set())
     with ledger.transaction():
         for page in candidates:
             uid = page.sop_instance_uid

@@ -28,7 +28,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_refiled_object_listed_as_replaced(tmp_path: Path) -> None:
+def test_refiled_object_removed_from_local_archive(tmp_path: Path) -> None:
     folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
     folder.mkdir(parents=True)
     pixels = np.kron(np.random.default_rng(3).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
@@ -48,7 +48,51 @@ def test_refiled_object_listed_as_replaced(tmp_path: Path) -> None:
     assert second.by_status == {"archived": 1}
     assert row["patient_id"] == "00099"
     assert row["sop_instance_uid"] != old_uid
-    assert second.replaced == 1
+    assert second.replaced == 0  # the local archive is the only destination, and it removed the old object
+    assert replaced == []
+    assert not list(archive.rglob(f"{old_uid}.dcm"))
+    assert [p.stem for p in archive.rglob("*.dcm")] == [row["sop_instance_uid"]]
+
+
+def test_deleted_archive_file_sent_again(tmp_path: Path) -> None:
+    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
+    folder.mkdir(parents=True)
+    pixels = np.kron(np.random.default_rng(4).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
+    Image.fromarray(pixels).save(folder / "export.png")
+    patients = tmp_path / "patients.csv"
+    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    out, archive = tmp_path / "migration", tmp_path / "archive"
+    _migrate(tmp_path / "share", patients, out, archive)
+    stored = next(archive.rglob("*.dcm"))
+    content = stored.read_bytes()
+    stored.unlink()
+
+    summary = _migrate(tmp_path / "share", patients, out, archive)
+
+    assert summary.by_status == {"archived": 1}
+    assert stored.read_bytes() == content
+
+
+def test_refiled_object_listed_when_archive_keeps_it(tmp_path: Path, monkeypatch) -> None:
+    # A PACS cannot delete over DIMSE or DICOMweb: an archive without remove() keeps the old object.
+    from filmroom.destinations.local import LocalArchive
+
+    monkeypatch.delattr(LocalArchive, "remove")
+    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
+    folder.mkdir(parents=True)
+    pixels = np.kron(np.random.default_rng(5).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
+    Image.fromarray(pixels).save(folder / "export.png")
+    patients = tmp_path / "patients.csv"
+    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    out, archive = tmp_path / "migration", tmp_path / "archive"
+    _migrate(tmp_path / "share", patients, out, archive)
+    old_uid = _rows(out / "reconciliation.csv")[0]["sop_instance_uid"]
+    patients.write_text(HEADER + OTHERS + "00099,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+
+    summary = _migrate(tmp_path / "share", patients, out, archive)
+    replaced = _rows(out / "replaced.csv")
+
+    assert summary.replaced == 1
     assert len(replaced) == 1
     assert replaced[0]["old_sop_instance_uid"] == old_uid
     assert replaced[0]["old_patient_id"] == "00042"
