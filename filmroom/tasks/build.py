@@ -162,7 +162,6 @@ def stage_image(
     first_instance_number: int,
 ) -> list[StagedPage]:
     """Stage every page of an image file as a Secondary Capture; raise BadInputError if unreadable."""
-    from filmroom.dedupe.fingerprint import fingerprint
     from filmroom.dicom.uids import derive_uid
 
     root = settings.uid_root

@@ -105,7 +105,7 @@ def _load(ledger: Ledger, destination, pages: list[StagedPage], report: LoadRepo
     for uid in blocked:
         report.problems[uid] = report.conflicts[_patient_of(next(p for p in pages if p.sop_instance_uid == uid))]
 
-    # What the destination holds now decides what is sent, not what the ledger remembers:
+    # What the destination contains now decides what is sent, not what the ledger records:
     # an object deleted or damaged there since the last run is sent again.
     candidates = [p for p in pages if p.sop_instance_uid not in blocked]
     present = destination.find([p.sop_instance_uid for p in candidates]) if candidates else set()
