@@ -369,6 +369,25 @@ def _parse_name_layout(
         _put_pet(tuple(pet_words[:1]), fields, factor)
 
 
+def _take_hash_number(span: _Span, fields: _Fields, patterns: LabelPatterns) -> _Span:
+    """Read a chart number written as "# 00789" at the end of a span and return the rest of the span.
+
+    Jackets often mark the chart number with a lone "#" instead of a key word.
+    """
+    words = list(span.words)
+    for index in range(len(words) - 1, 0, -1):
+        if words[index - 1].text != "#" and not words[index].text.startswith("#"):
+            continue
+        start = index - 1 if words[index - 1].text == "#" else index
+        number = _number(words[index].text, patterns)
+        if number is None or index != len(words) - 1:
+            return span
+        confidence = _confidence(words[start:]) * number[1] * patterns.fit["hash_number"]
+        fields.put("chart_number", number[0], confidence)
+        return _Span(None, tuple(words[:start]))
+    return span
+
+
 def _lone_name(span: _Span) -> Word | None:
     """Return the single capitalized word of a span such as the "Max" of "Max  Chart # 00123"."""
     tokens = [w for w in span.words if _clean(w.text)]
@@ -468,7 +487,9 @@ def parse_label_words(
     # Unkeyed lines fill only fields that no key supplied.
     state = {"names_done": False, "lone_name_done": False}
     unkeyed = _Fields()
-    unkeyed_spans = [span for spans in spans_by_line for span in spans if not span.field]
+    unkeyed_spans = [
+        _take_hash_number(span, unkeyed, patterns) for spans in spans_by_line for span in spans if not span.field
+    ]
     done = _parse_owner_line_and_pet(unkeyed_spans, unkeyed, patterns, state)
     for span in unkeyed_spans:
         if not any(span is taken for taken in done):

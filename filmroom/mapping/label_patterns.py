@@ -31,6 +31,7 @@ FIT_NAMES = (
     "confusable_fixed",
     "unkeyed_name",
     "unkeyed_number",
+    "hash_number",
     "single_line_name",
 )
 

@@ -185,10 +185,10 @@ JACKETS: tuple[Jacket, ...] = (
             "dancing",
         ),
         (Film("ddh1-full", PNG8, "img002.png"),),
-        "needs_review",
-        "",
-        "hand-lettered, legible to a person: chart 00789 (Garcia Maria / Luna); Tesseract does not read "
-        "handwriting with confidence, so the jacket goes to review",
+        "archived",
+        "00789",
+        "hand-lettered but neat: chart 00789 (Garcia Maria / Luna); Tesseract reads it, and chart, owner "
+        "and pet agree with the patient list",
     ),
     Jacket(
         "J04",

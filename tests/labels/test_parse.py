@@ -61,6 +61,15 @@ def test_parse_surname_that_is_a_species_word() -> None:
     assert "species" not in fields
 
 
+def test_parse_hash_marked_chart_number() -> None:
+    fields = parse_label_text([("Garcia, Maria", 0.95), ("Luna   # 00789", 0.95)])
+
+    assert fields["chart_number"].value == "00789"
+    assert fields["owner_last"].value == "Garcia"
+    assert fields["owner_first"].value == "Maria"
+    assert fields["pet_name"].value == "Luna"
+
+
 def test_parse_caps_layout_with_species() -> None:
     fields = parse("SMITH Bella K9", "ID 004512")
     assert fields["owner_last"].value == "SMITH"
