@@ -438,7 +438,8 @@ def _check_outside_sources(folder: Path, option: str, sources: list[Path]) -> No
 
 def _unreadable_reason(source_id: int, exc: Exception) -> str:
     """Log an unexpected failure on one file and return the reason for its report row."""
-    logger.warning("Source %d could not be processed: %s: %s", source_id, type(exc).__name__, exc)
+    # The message often contains the file path, which can hold names: it goes to the report only.
+    logger.warning("Source %d could not be processed: %s", source_id, type(exc).__name__)
     return f"could not be read ({type(exc).__name__}: {exc}); check the file, or report it if it opens elsewhere"
 
 

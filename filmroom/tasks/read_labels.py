@@ -51,8 +51,7 @@ def read_jacket_labels(
         except BadInputError as exc:
             return jacket, None, exc.reason
         except Exception as exc:  # noqa: BLE001 - one unreadable label must not stop the run
-            logger.warning("Label of source %d could not be read: %s: %s", jacket.label.source_id,
-                           type(exc).__name__, exc)
+            logger.warning("Label of source %d could not be read: %s", jacket.label.source_id, type(exc).__name__)
             return jacket, None, f"{type(exc).__name__}: {exc}"
 
     workers = max(1, min(len(todo), os.cpu_count() or 1))
