@@ -170,6 +170,12 @@ def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
     if token != raw:
         # Punctuation glued to a number ("7332)") is often a misread digit.
         factor *= patterns.fit["confusable_fixed"] * 0.6
+    if patterns.chart_number_regex.match(token.upper()) and not re.match(r"^[OoIl]+\d", token):
+        # A number that is valid as read keeps its letters: "B3400" may be a real chart
+        # number, and turning it into "83400" would name another patient. A prefix of
+        # only O or I ("OO4512") is taken for misread zeros and ones; the matcher also
+        # compares chart numbers with OCR confusions at a lower weight.
+        return token.upper(), factor
     digits = sum(ch.isdigit() for ch in token)
     if digits >= max(2, len(token) // 2):
         # Keep a short letter prefix ("AB-1234") and fix confusions only in the numeric body.

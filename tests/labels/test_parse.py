@@ -70,6 +70,13 @@ def test_parse_hash_marked_chart_number() -> None:
     assert fields["pet_name"].value == "Luna"
 
 
+def test_parse_chart_letter_kept_when_valid() -> None:
+    # "B3400" and "83400" can both be chart numbers: a valid reading is never rewritten.
+    fields = parse_label_text([("ADAMS, Sharon", 0.95), ("Rex  Chart # B3400", 0.95)])
+
+    assert fields["chart_number"].value == "B3400"
+
+
 def test_parse_caps_layout_with_species() -> None:
     fields = parse("SMITH Bella K9", "ID 004512")
     assert fields["owner_last"].value == "SMITH"
