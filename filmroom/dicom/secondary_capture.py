@@ -166,10 +166,10 @@ def _add_study_and_series(ds: Dataset, study: StudyInfo, series: SeriesInfo, war
         if region.casefold() not in description.casefold():
             description = f"{description} {region}".strip()
     ds.SeriesDescription = fit_text(description, "LO", "series description", warnings)
-    if "BodyPartExamined" not in ds:
-        # Type 2C (PS3.3 C.7.3.1): empty because the side is unknown. dciodvfy wants it
-        # absent for unpaired parts such as THORAX, so it is written only without one.
-        ds.Laterality = ""
+    # Type 2C (PS3.3 C.7.3.1), written empty because the side is unknown. dciodvfy (dicom3tools
+    # in Debian 12) reports an absent Laterality with BodyPartExamined THORAX as an error and
+    # an empty one only as a warning.
+    ds.Laterality = ""
 
 
 def _add_equipment(ds: Dataset, conversion_type: str, settings: DicomSettings, now: dt.datetime) -> None:

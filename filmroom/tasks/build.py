@@ -406,6 +406,7 @@ def _rewrite_uid(source: Path, target: Path, old_uid: str, new_uid: str) -> None
     item.ModifiedAttributesSequence = Sequence([modified])
     item.AttributeModificationDateTime = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
     item.ModifyingSystem = "filmroom"
+    item.SourceOfPreviousValues = ""
     item.ReasonForTheAttributeModification = "CORRECT"
     if "OriginalAttributesSequence" not in dataset:
         dataset.OriginalAttributesSequence = Sequence()

@@ -166,8 +166,9 @@ def test_build_free_text_region(tmp_path: Path, rng: np.random.Generator, write_
 
 def test_build_defined_body_part(tmp_path: Path, rng: np.random.Generator, write_sc) -> None:
     source = _write_source("png8", tmp_path, rng)
-    _, back, _ = write_sc(load_image_pages(source)[0], body_part="thorax")
+    path, back, _ = write_sc(load_image_pages(source)[0], body_part="thorax")
     assert back.BodyPartExamined == "THORAX"
+    assert run_dciodvfy(path) == []
 
 
 def test_build_veterinary_attributes(tmp_path: Path, rng: np.random.Generator, write_sc) -> None:
