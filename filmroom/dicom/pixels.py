@@ -69,6 +69,7 @@ class ImagePage:
         self._pixels = pixels
         self._decoder = decoder
         self.photometric = photometric
+        self.photometric_inferred = False  # True when MONOCHROME1 was read from the histogram
         self.bits_stored = bits_stored
         self.jpeg_bytes = jpeg_bytes
         self.dpi = dpi
@@ -457,14 +458,17 @@ def _page_from_array(
         pixels = np.ascontiguousarray(pixels[:, :, 0])
     pixels = np.ascontiguousarray(pixels)
 
+    inferred_negative = False
     if pixels.ndim == 3:
         photometric = "RGB"
-    elif declared_negative or looks_inverted(pixels):
+    elif declared_negative:
         photometric = "MONOCHROME1"
+    elif looks_inverted(pixels):
+        photometric, inferred_negative = "MONOCHROME1", True
     else:
         photometric = "MONOCHROME2"
 
-    return ImagePage(
+    page = ImagePage(
         pixels,
         photometric=photometric,
         bits_stored=_bits_stored(pixels),
@@ -475,6 +479,9 @@ def _page_from_array(
         jpeg_header=jpeg_header,
         warnings=warnings,
     )
+    # MONOCHROME1 read from the histogram, not declared by the file: only right for a film scan.
+    page.photometric_inferred = inferred_negative
+    return page
 
 
 def _bits_stored(pixels: np.ndarray) -> int:

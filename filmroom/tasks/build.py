@@ -217,6 +217,11 @@ def _write_secondary_capture(
 ) -> list[str]:
     from filmroom.dicom.secondary_capture import SeriesInfo, StudyInfo, build_secondary_capture
 
+    if conversion != "DF" and getattr(image_page, "photometric_inferred", False):
+        # A bright paper label or an exported image is shown as it looks; only a scanned
+        # film can be a negative whose polarity is read from its histogram.
+        image_page.photometric = "MONOCHROME2"
+
     reading = page.jacket.reading if page.jacket.kind == "film_jacket" else page.jacket.folder_reading
     region = reading.value("region") if reading else None
     view = reading.value("view") if reading else None

@@ -141,3 +141,21 @@ def test_empty_patient_list_stops_run(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="no patient rows"):
         _run(tmp_path, share=[share], patients=HEADER)
+
+
+def test_white_label_stored_monochrome2(tmp_path: Path) -> None:
+    # A white paper label looks like a film negative to the histogram rule; it must not be inverted.
+    import pydicom
+
+    jacket = tmp_path / "films" / "jacket1"
+    jacket.mkdir(parents=True)
+    _label(jacket / "img001.png", ["Owner: DOE, Jane", "Pet: Rex", "Chart #: 00042"])
+    _film(jacket / "img002.png", seed=2)
+
+    _, rows = _run(tmp_path, films=[tmp_path / "films"])
+    label_uid = rows["films/jacket1/img001.png"]["sop_instance_uid"]
+    label = pydicom.dcmread(next((tmp_path / "archive").rglob(f"{label_uid}.dcm")))
+
+    assert rows["films/jacket1/img001.png"]["status"] == "archived"
+    assert label.ConversionType == "SD"
+    assert label.PhotometricInterpretation == "MONOCHROME2"
