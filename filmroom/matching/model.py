@@ -152,7 +152,9 @@ class Evidence:
     id_level: Level | None = None  # best ID level over chart, barcode and old PatientID
     id_field: str | None = None
     name_levels: dict[str, Level] = field(default_factory=dict)
-    confident_conflict: bool = False  # a name, ID or species read with confidence >= 0.8 disagrees
+    # A name, ID or species read with confidence >= 0.8 disagrees, or the study date falls
+    # outside the animal's life: either may mean another patient, so a person decides.
+    confident_conflict: bool = False
 
 
 CONFIDENT = 0.8
@@ -294,9 +296,11 @@ def _add_animal(
         if patient.birth_date and reading.study_date < patient.birth_date:
             evidence.weight += math.log2(M_DATE_OUTSIDE_LIFE / U_DATE_OUTSIDE_LIFE)
             evidence.reasons.append("study date before birth")
+            evidence.confident_conflict = True
         elif patient.death_date and reading.study_date > patient.death_date:
             evidence.weight += math.log2(M_DATE_OUTSIDE_LIFE / U_DATE_OUTSIDE_LIFE)
             evidence.reasons.append("study date after death or inactivation")
+            evidence.confident_conflict = True
         elif patient.birth_date or patient.death_date:
             evidence.weight += math.log2((1 - M_DATE_OUTSIDE_LIFE) / (1 - U_DATE_OUTSIDE_LIFE))
             evidence.reasons.append("study date within life")

@@ -141,7 +141,17 @@ def _load(ledger: Ledger, destination, pages: list[StagedPage], report: LoadRepo
 
     sample = {p.sop_instance_uid: p.staged_path for p in candidates if p.sop_instance_uid in report.verified}
     if sample and verify_fraction > 0:
-        for result in verify_sample(destination, sample, verify_fraction, min_per_study=True, seed=0):
+        results = verify_sample(destination, sample, verify_fraction, min_per_study=True, seed=0)
+        damaged = {r.sop_instance_uid: sample[r.sop_instance_uid] for r in results if not r.ok}
+        remove = getattr(destination, "remove", None)
+        if damaged and remove is not None:
+            # A local archive can replace a damaged copy: remove it, store it again, check again.
+            remove(list(damaged))
+            destination.store(list(damaged.values()), skip_present=False)
+            repaired = {r.sop_instance_uid for r in verify_sample(destination, damaged, 1.0, seed=0) if r.ok}
+            results = [r for r in results if r.sop_instance_uid not in repaired]
+            logger.warning("%s: replaced %d damaged copies", destination.name, len(repaired))
+        for result in results:
             if not result.ok:
                 report.verified.discard(result.sop_instance_uid)
                 report.problems[result.sop_instance_uid] = (

@@ -97,3 +97,23 @@ def test_refiled_object_listed_when_archive_keeps_it(tmp_path: Path, monkeypatch
     assert replaced[0]["old_sop_instance_uid"] == old_uid
     assert replaced[0]["old_patient_id"] == "00042"
     assert replaced[0]["new_patient_id"] == "00099"
+
+
+def test_damaged_archive_copy_replaced(tmp_path: Path) -> None:
+    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
+    folder.mkdir(parents=True)
+    pixels = np.kron(np.random.default_rng(6).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
+    Image.fromarray(pixels).save(folder / "export.png")
+    patients = tmp_path / "patients.csv"
+    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    out, archive = tmp_path / "migration", tmp_path / "archive"
+    _migrate(tmp_path / "share", patients, out, archive)
+    stored = next(archive.rglob("*.dcm"))
+    content = bytearray(stored.read_bytes())
+    content[-10] ^= 0xFF  # one pixel byte flipped; the size stays the same
+    stored.write_bytes(bytes(content))
+
+    summary = _migrate(tmp_path / "share", patients, out, archive)
+
+    assert summary.by_status == {"archived": 1}
+    assert stored.read_bytes() != bytes(content)

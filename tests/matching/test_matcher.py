@@ -123,6 +123,21 @@ def test_study_date_before_birth(make_reading: Callable[..., Reading]) -> None:
     assert "study date before birth" in result.candidates[1].reasons
 
 
+def test_study_date_after_death_not_auto(make_reading: Callable[..., Reading]) -> None:
+    # Chart and names agree, but a film dated after the animal's death needs a person.
+    patients = [Patient("01156", "Max", "Johnson", "Linda", death_date=dt.date(2016, 9, 30))]
+    patients += [Patient(f"{1000 + i:05d}", f"Pet{i}", f"Owner{i}") for i in range(40)]
+    matcher = Matcher(patients, MatchSettings())
+    reading = make_reading(chart_number="01156", owner_last="Johnson", pet_name="Max")
+
+    late = matcher.match(reading, study_date=dt.date(2019, 8, 9))
+    in_life = matcher.match(reading, study_date=dt.date(2015, 8, 9))
+
+    assert late.decision is Decision.NEEDS_REVIEW
+    assert "study date after death or inactivation" in late.candidates[0].reasons
+    assert in_life.decision is Decision.AUTO
+
+
 def test_unknown_reading_unmatched(matcher: Matcher, make_reading: Callable[..., Reading]) -> None:
     result = matcher.match(make_reading(owner_last="Zzyzx", pet_name="Quorra"))
     assert result.decision is Decision.UNMATCHED
