@@ -32,6 +32,7 @@ def migrate(
     out: Annotated[Path, typer.Option(help="Workspace for the ledger and the reports.")] = Path("migration"),
     review: Annotated[Optional[Path], typer.Option(help="Filled-in review.xlsx whose decisions to apply.")] = None,
     settings: Annotated[Optional[Path], typer.Option(help="TOML settings file (thresholds, naming, UID root...).")] = None,
+    date_format: Annotated[Optional[str], typer.Option(help="Date format of the patient list, e.g. %m/%d/%Y; by default inferred when unambiguous.")] = None,
 ) -> None:
     """Migrate films and file shares into the archive and write the reconciliation report."""
     _quiet_prefect()
@@ -45,6 +46,7 @@ def migrate(
         out=str(out),
         review=str(review) if review else None,
         settings_file=str(settings) if settings else None,
+        date_format=date_format,
         return_state=True,
     )
     if state.is_failed():

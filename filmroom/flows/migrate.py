@@ -89,6 +89,7 @@ def migrate(
     out: str = "migration",
     review: str | None = None,
     settings_file: str | None = None,
+    date_format: str | None = None,
 ) -> dict[str, Any]:
     """Migrate scanned films and file shares into the archive(s) and write the reconciliation report."""
     logger = get_run_logger()
@@ -104,6 +105,7 @@ def migrate(
             out=Path(out),
             settings=settings,
             review=Path(review) if review else None,
+            date_format=date_format,
             run_id=str(context.flow_run.id) if getattr(context, "flow_run", None) else "local",
             progress=_ProgressLog(logger),
         )

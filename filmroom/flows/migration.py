@@ -55,6 +55,7 @@ class Migration(ReportStage):
         out: Path,
         settings: Settings,
         review: Path | None = None,
+        date_format: str | None = None,
         run_id: str = "local",
         progress: Progress | None = None,
     ) -> None:
@@ -74,6 +75,7 @@ class Migration(ReportStage):
         self.out = out.resolve()
         self.settings = settings
         self.review_path = review
+        self.date_format = date_format
         self.run_id = run_id
         self.progress = progress or (lambda stage, done, total: None)
         self.staging_dir = self.out / "staging"
@@ -110,7 +112,7 @@ class Migration(ReportStage):
         self._warning_filters = list(warnings.filters)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
 
-        self.patient_list = load_patient_list(self.patients_path)
+        self.patient_list = load_patient_list(self.patients_path, date_format=self.date_format)
         if not self.patient_list.patients:
             raise ConfigurationError(
                 f"The patient list {self.patients_path} has no patient rows; export the list again."

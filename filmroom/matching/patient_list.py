@@ -135,7 +135,7 @@ def _date_rule(
         )
         issues.append(
             f"{path.name}: numeric dates in {date_columns} were not read because {rule.issue}; "
-            "pass the date format, e.g. date_format='%m/%d/%Y' for US month/day/year"
+            "give the format with --date-format, e.g. --date-format %m/%d/%Y for US month/day/year"
         )
     return rule, issues
 
