@@ -126,7 +126,7 @@ def test_ambiguous_dates_not_inferred(tmp_path: Path) -> None:
     result = load_patient_list(path)
     assert result.patients[0].birth_date is None
     assert len(result.issues) == 1
-    assert "date_format" in result.issues[0]
+    assert "--date-format" in result.issues[0]
     assert "'DOB'" in result.issues[0]
 
 
