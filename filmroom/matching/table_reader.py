@@ -94,13 +94,16 @@ def read_csv_table(path: Path) -> Table:
     return Table(headers, rows, encoding, delimiter)
 
 
-def _cell_text(value: object) -> str:
+def _cell_text(value: object, number_format: str = "General") -> str:
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        # A chart number kept as a number shows its leading zeros through a format such
+        # as "00000": the zeros are part of the ID that the practice software prints.
+        padding = re.fullmatch(r"0+", number_format or "")
+        return str(int(value)).zfill(len(padding.group(0)) if padding else 0)
     return clean_text(value)
 
 
@@ -114,7 +117,7 @@ def read_xlsx_table(path: Path) -> Table:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        records = [[_cell_text(cell.value, cell.number_format) for cell in row] for row in sheet.iter_rows()]
     finally:
         workbook.close()
     records = [r for r in records if any(r)]

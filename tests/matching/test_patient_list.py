@@ -209,3 +209,19 @@ def test_owners_joined_from_client_file(tmp_path: Path) -> None:
     assert result.by_id["P1"].owner_first == "Carl"
     assert result.by_id["P2"].owner_last == ""
     assert "client ID 'C9' not found in Client.csv" in result.issues[0]
+
+
+def test_xlsx_numeric_ids_keep_format_zeros(tmp_path: Path) -> None:
+    # Excel keeps a chart number typed as 00457 as the number 457 shown through format "00000".
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Patient ID", "Client Last Name", "Patient Name"])
+    sheet.append([457, "Jones", "Fluffy"])
+    sheet.cell(row=2, column=1).number_format = "00000"
+    sheet.append([123, "Smith", "Max"])
+    path = tmp_path / "patients.xlsx"
+    workbook.save(path)
+
+    patients = load_patient_list(path).patients
+
+    assert [p.patient_id for p in patients] == ["00457", "123"]
