@@ -24,6 +24,7 @@ ANALYSIS_SIDE = 1000  # pixels on the longer side of the copy that is measured
 # public radiographs, sticker photos and Tesseract test pages.
 UNIFORM_RANGE = 0.06  # p1..p99 spread, as a fraction of full scale, of an empty page
 COLORED_SATURATION = 60.0  # mean HSV saturation of a colored separator sheet
+LABEL_PAPER_16BIT = 0.75  # paper fraction above which a 16-bit page with text edges is a label
 DARK_PAGE_MEAN = 0.5  # mean level, as a fraction of full scale, below which a uniform page is not paper
 PAPER_LEVEL = 170  # gray level above which a pixel counts as paper
 DARK_LEVEL = 70
@@ -166,9 +167,10 @@ def decide_class(evidence: dict[str, float | str]) -> tuple[str, float, str]:
             return "film", 0.5, "nearly uniform dark or 16-bit page, kept as a film"
         return "blank", 0.95, "uniform page"
 
-    # Sharp text edges decide before bit depth: a label scanned in a 16-bit batch is a label.
-    # Radiographs measured 0.0003-0.008 sharp-edge fraction, labels 0.06-0.25.
-    if evidence["bit_depth"] == 16.0 and sharp < SHARP_EDGE_FRACTION:
+    # A 16-bit page is a film unless it is bright paper with text edges: a label scanned in a
+    # 16-bit batch is a label, but a film with burned-in markers or text stays a film. Labels
+    # measured paper fraction 0.9 and more; films with text markers 0.2-0.6.
+    if evidence["bit_depth"] == 16.0 and (sharp < SHARP_EDGE_FRACTION or paper < LABEL_PAPER_16BIT):
         return "film", 0.95, "16-bit page with tonal range"
 
     if float(evidence["patch_bars"]) >= 2 and lines <= 2:

@@ -19,7 +19,7 @@ from filmroom.tasks.serialize import reading_to_dict
 
 logger = logging.getLogger(__name__)
 
-PAGE_CLASS_VERSION = "3"
+PAGE_CLASS_VERSION = "4"
 DICOM_INSPECTION_VERSION = "1"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from filmroom.labels.classify import classify_page
 
@@ -67,6 +67,27 @@ def test_classify_16bit_label_is_label(write_label: Callable[..., Path], tmp_pat
 
     assert page.evidence["bit_depth"] == 16.0
     assert page.kind == "label"
+
+
+def test_classify_16bit_film_with_burned_in_text(tmp_path: Path) -> None:
+    # Films carry side markers and burned-in text; sharp edges alone must not make them labels.
+    rng = np.random.default_rng(12)
+    y, x = np.mgrid[0:600, 0:500]
+    pixels = 500 + 2800 * np.exp(-(((x - 250) / 150.0) ** 2 + ((y - 300) / 200.0) ** 2))
+    pixels = np.clip(pixels + rng.normal(0, 30, pixels.shape), 0, 4095).astype(np.uint16)
+    marker = Image.new("L", (500, 600), 0)
+    draw = ImageDraw.Draw(marker)
+    font = ImageFont.truetype(BOLD, 28)
+    for row, text in enumerate(["R", "MAPLE GROVE AH", "2014-06-21", "LAT THORAX", "kVp 70 mAs 8"]):
+        draw.text((20, 20 + row * 40), text, fill=255, font=font)
+    pixels[np.asarray(marker) > 128] = 4095
+    path = tmp_path / "film_with_text.png"
+    Image.fromarray(pixels).save(path)
+
+    page = classify_page(path)
+
+    assert float(page.evidence["sharp_edge_fraction"]) > 0
+    assert page.kind == "film"
 
 
 def test_classify_8bit_label_in_same_batch(
