@@ -7,12 +7,22 @@ state that the earlier stages left on the run.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from filmroom.models import Decision, Status
+import cv2
+import numpy as np
+
+from filmroom.dedupe.fingerprint import render_8bit
+from filmroom.dicom.legacy import inspect_dicom
+from filmroom.dicom.pixels import decoded_pixels, load_image_pages
+from filmroom.models import Decision, SourceKind, Status
 from filmroom.tasks.build import StagedPage
 from filmroom.tasks.identify import Identified
 from filmroom.tasks.report import Summary, summarize, write_reconciliation, write_replaced
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -144,7 +154,8 @@ class ReportStage:
                 jacket_id=jacket.jacket_id,
                 kind=jacket.kind,
                 source_paths=[m.found.display_path for m in members],
-                crop_path=reading.crop_path if reading and reading.crop_path else None,
+                crop_path=(reading.crop_path if reading and reading.crop_path else None)
+                or _thumbnail(members, self.crop_dir),
                 text=reading.text if reading else "; ".join(jacket.notes),
                 reading=reading or Reading(),
                 candidates=jacket.match.candidates,
@@ -152,3 +163,45 @@ class ReportStage:
             ))
         write_review_workbook(self.out / "review.xlsx", items, self.patient_list.by_id)
 
+
+
+THUMBNAIL_WIDTH = 200  # pixels, the width of the picture in review.xlsx
+
+
+def _thumbnail(members: list[Identified], folder: Path) -> Path | None:
+    """Write a windowed 8-bit PNG of the first image of a jacket that has no label crop.
+
+    Share folders and DICOM patients have no label, so the reviewer sees the image
+    itself. Returns None when no member can be decoded; the row then has no picture.
+    """
+    for item in members:
+        if item.status is not Status.PENDING and item.status is not Status.NEEDS_REVIEW:
+            continue
+        target = folder / f"thumb-{item.found.sha256}.png"
+        if target.exists():
+            return target
+        try:
+            pixels, photometric = _first_frame(item)
+            rendered = render_8bit(pixels, photometric)
+            height = max(1, round(rendered.shape[0] * THUMBNAIL_WIDTH / rendered.shape[1]))
+            small = cv2.resize(rendered, (THUMBNAIL_WIDTH, height), interpolation=cv2.INTER_AREA)
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(target), small)
+            return target
+        except Exception:  # noqa: BLE001 - a missing picture must not stop the report
+            logger.info("No review thumbnail for source %d", item.source_id)
+    return None
+
+
+def _first_frame(item: Identified) -> tuple[np.ndarray, str]:
+    if item.source_kind is SourceKind.SHARE_DICOM:
+        dataset = inspect_dicom(item.found.path).dataset
+        pixels = decoded_pixels(dataset)
+        if int(dataset.get("NumberOfFrames", 1) or 1) > 1:
+            pixels = pixels[0]
+        photometric = str(dataset.get("PhotometricInterpretation", "MONOCHROME2"))
+        if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+            photometric = "RGB" if pixels.ndim == 3 else "MONOCHROME2"
+        return pixels, photometric
+    page = load_image_pages(item.found.path)[0]
+    return page.pixels, page.photometric

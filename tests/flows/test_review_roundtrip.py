@@ -107,3 +107,13 @@ def test_review_applied_twice_changes_nothing(review_run):
     assert _archive_files(work / "archive") == review_run["archive_after"]
     assert (work / "migration" / "reconciliation.csv").read_bytes() == review_run["report_bytes"]
     assert review_run["again"]["by_status"] == review_run["applied"]["by_status"]
+
+
+def test_review_rows_all_have_pictures(review_run):
+    # Label crops for jackets, a thumbnail of the first image for share folders and DICOM patients.
+    sheet = openpyxl.load_workbook(review_run["work"] / "migration" / "review.xlsx")["Review"]
+    kinds = {sheet.cell(row, 2).value for row in range(2, sheet.max_row + 1)}
+
+    assert sheet.max_row > 1
+    assert {"film_jacket", "dicom_patient"} <= kinds
+    assert len(sheet._images) == sheet.max_row - 1
