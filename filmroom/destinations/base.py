@@ -142,6 +142,22 @@ def read_header(path: Path) -> InstanceHeader:
     )
 
 
+def read_headers(paths: Sequence[Path]) -> tuple[dict[int, InstanceHeader], list[StoreOutcome | None]]:
+    """Read the header of every path to store.
+
+    Returns the headers by position, and a list of outcomes with the ``rejected``
+    outcome already filled in for each file that cannot be read.
+    """
+    outcomes: list[StoreOutcome | None] = [None] * len(paths)
+    headers: dict[int, InstanceHeader] = {}
+    for position, path in enumerate(paths):
+        try:
+            headers[position] = read_header(Path(path))
+        except BadInputError as exc:
+            outcomes[position] = rejected_for_bad_input(Path(path), exc)
+    return headers, outcomes
+
+
 def rejected_for_bad_input(path: Path, error: BadInputError) -> StoreOutcome:
     """Build the ``rejected`` outcome for a staged file that cannot be read."""
     return StoreOutcome(sop_instance_uid="", state="rejected", message=f"{path}: {error.reason}")

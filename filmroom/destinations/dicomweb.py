@@ -17,15 +17,13 @@ import pydicom
 from filmroom.destinations.base import (
     ClosingMixin,
     InstanceHeader,
-    read_header,
-    rejected_for_bad_input,
+    read_headers,
 )
 from filmroom.destinations.dicomweb_auth import resolve_auth
 from filmroom.destinations.dicomweb_multipart import MultipartBody, split_parts
 from filmroom.destinations.dimse_status import StatusKind, classify_store_status
 from filmroom.destinations.retry import call_with_retries
 from filmroom.errors import (
-    BadInputError,
     ConfigurationError,
     DestinationRejectedError,
     TransientDestinationError,
@@ -208,13 +206,7 @@ class DicomWebDestination(ClosingMixin):
         With ``skip_present``, files whose SOP Instance UID QIDO-RS finds are not sent
         again and come back as ``already_stored``. That check compares UIDs, not content.
         """
-        outcomes: list[StoreOutcome | None] = [None] * len(paths)
-        headers: dict[int, InstanceHeader] = {}
-        for position, path in enumerate(paths):
-            try:
-                headers[position] = read_header(Path(path))
-            except BadInputError as exc:
-                outcomes[position] = rejected_for_bad_input(Path(path), exc)
+        headers, outcomes = read_headers(paths)
         self._study_of.update({h.sop_instance_uid: h.study_instance_uid for h in headers.values()})
 
         if skip_present and headers:

@@ -29,8 +29,7 @@ from pynetdicom.sop_class import Verification
 from filmroom.destinations.base import (
     ClosingMixin,
     InstanceHeader,
-    read_header,
-    rejected_for_bad_input,
+    read_headers,
 )
 from filmroom.destinations.dimse_commit import (
     NO_SUCH_OBJECT_INSTANCE,
@@ -52,7 +51,6 @@ from filmroom.destinations.dimse_query import (
 from filmroom.destinations.dimse_status import StatusKind, StatusVerdict, classify_store_status
 from filmroom.destinations.retry import backoff_delays, call_with_retries
 from filmroom.errors import (
-    BadInputError,
     ConfigurationError,
     DestinationRejectedError,
     TransientDestinationError,
@@ -193,13 +191,7 @@ class DimseDestination(ClosingMixin):
         NOTE: that check compares SOP Instance UIDs only, not content, so it relies on
         UIDs derived from content or assigned once per object.
         """
-        outcomes: list[StoreOutcome | None] = [None] * len(paths)
-        headers: dict[int, InstanceHeader] = {}
-        for position, path in enumerate(paths):
-            try:
-                headers[position] = read_header(Path(path))
-            except BadInputError as exc:
-                outcomes[position] = rejected_for_bad_input(Path(path), exc)
+        headers, outcomes = read_headers(paths)
         with self._study_lock:
             self._study_of.update(
                 {h.sop_instance_uid: h.study_instance_uid for h in headers.values()}

@@ -89,7 +89,6 @@ class Migration(ReportStage):
         self.outcomes: dict[int, Outcome] = {}
         self.review_errors: list[str] = []
         self.load_reports: list[LoadReport] = []
-        self.replaced: list[str] = []
         self._validation_modes: tuple[int, int] | None = None
         self._review_rows: dict[str, int] = {}
 
@@ -205,7 +204,8 @@ class Migration(ReportStage):
     def group(self) -> None:
         pending = [i for i in self.identified if i.status is Status.PENDING or i.page_class == "separator"]
         film_items = [i for i in pending if i.found.root_kind == "films" and i.source_kind is not SourceKind.SHARE_DICOM]
-        share_items = [i for i in pending if i not in film_items and i.status is Status.PENDING]
+        film_ids = {i.source_id for i in film_items}
+        share_items = [i for i in pending if i.source_id not in film_ids and i.status is Status.PENDING]
         self.jackets = group_film_pages(film_items) + group_share_files(share_items)
 
         for jacket in self.jackets:
@@ -265,10 +265,9 @@ class Migration(ReportStage):
     def build(self) -> None:
         assert self.ledger is not None and self.patient_list is not None
         self.pages = []
-        todo = [j for j in self.jackets]
-        for index, jacket in enumerate(todo, start=1):
+        for index, jacket in enumerate(self.jackets, start=1):
             self._build_jacket(jacket)
-            self.progress("build DICOM", index, len(todo))
+            self.progress("build DICOM", index, len(self.jackets))
         reassign_colliding_uids(self.pages, self.settings.dicom)
 
     def _build_jacket(self, jacket: Jacket) -> None:
@@ -316,12 +315,7 @@ class Migration(ReportStage):
 
     def drop_duplicates(self) -> None:
         assert self.ledger is not None
-        archived_keys = {
-            f"{row['source_id']}:{instance['page']}"
-            for row in self.ledger.sources()
-            if row["status"] == Status.ARCHIVED.value
-            for instance in self.ledger.instances_for_source(row["source_id"])
-        }
+        archived_keys = self.ledger.archived_page_keys()
         marks, notes = mark_duplicates(self.pages, archived_keys)
         conflicts = self._same_image_conflicts(marks)
         kept: list[StagedPage] = []
@@ -350,7 +344,7 @@ class Migration(ReportStage):
         self.pages = kept
         with self.ledger.transaction():
             for page in kept:
-                self.replaced += self.ledger.record_instance({
+                self.ledger.record_instance({
                     "sop_instance_uid": page.sop_instance_uid, "source_id": page.item.source_id,
                     "page": page.page, "patient_id": page.jacket.match.patient_id,
                     "study_instance_uid": page.study_instance_uid,
@@ -364,10 +358,11 @@ class Migration(ReportStage):
         whose patient a person already chose in review.
         """
         conflicts: dict[str, str] = {}
+        pages_by_key = {page.key: page for page in self.pages}
         for key, mark in marks.items():
             if not mark.conflict:
                 continue
-            page = next(p for p in self.pages if p.key == key)
+            page = pages_by_key[key]
             for jacket, other in ((page.jacket, mark.kept), (mark.kept.jacket, page)):
                 if jacket.match is not None and jacket.match.method != "review":
                     conflicts.setdefault(

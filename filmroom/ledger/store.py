@@ -174,6 +174,14 @@ class Ledger:
             "SELECT * FROM instances WHERE source_id = ? ORDER BY page, sop_instance_uid", (source_id,)
         ).fetchall()
 
+    def archived_page_keys(self) -> set[str]:
+        """Return ``source_id:page`` of every page of a source that an earlier run archived."""
+        rows = self._db.execute(
+            """SELECT i.source_id, i.page FROM instances i JOIN sources s ON s.source_id = i.source_id
+               WHERE s.status = 'archived'"""
+        ).fetchall()
+        return {f"{row['source_id']}:{row['page']}" for row in rows}
+
     def current_instances(self) -> list[sqlite3.Row]:
         return self._db.execute(
             "SELECT * FROM instances WHERE state = 'current' ORDER BY sop_instance_uid"

@@ -166,6 +166,9 @@ def stage_image(
 
     root = settings.uid_root
     cached = page_facts(ledger, item)
+    # NOTE: on a first run the image was decoded at identify time for its fingerprint and is
+    # decoded again here, because keeping every decoded image until this stage would hold
+    # the whole migration in memory. A re-run finds the staged files and decodes nothing.
     pages = None
 
     conversion = CONVERSION_TYPES[item.source_kind]

@@ -101,9 +101,11 @@ def _load(ledger: Ledger, destination, pages: list[StagedPage], report: LoadRepo
     from filmroom.destinations.verify import verify_sample
 
     report.conflicts = find_conflicts(destination, pages)
-    blocked = {p.sop_instance_uid for p in pages if _patient_of(p) in report.conflicts}
-    for uid in blocked:
-        report.problems[uid] = report.conflicts[_patient_of(next(p for p in pages if p.sop_instance_uid == uid))]
+    blocked = set()
+    for page in pages:
+        if _patient_of(page) in report.conflicts:
+            blocked.add(page.sop_instance_uid)
+            report.problems[page.sop_instance_uid] = report.conflicts[_patient_of(page)]
 
     # What the destination contains now decides what is sent, not what the ledger records:
     # an object deleted or damaged there since the last run is sent again.

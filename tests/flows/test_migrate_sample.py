@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pydicom
@@ -20,18 +19,10 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def sample_run(repo_root, tmp_path_factory, prefect_harness):
+def sample_run(copy_sample, tmp_path_factory, prefect_harness):
     """Run the sample migration twice into a fresh workspace and archive."""
     work = tmp_path_factory.mktemp("sample-run")
-    sample = work / "sample_data"
-    shutil.copytree(repo_root / "sample_data", sample)
-    arguments = dict(
-        patients=str(sample / "patients.csv"),
-        films=[str(sample / "films")],
-        share=[str(sample / "share")],
-        archive=[str(work / "archive")],
-        out=str(work / "migration"),
-    )
+    sample, arguments = copy_sample(work)
 
     first = migrate(**arguments)
     first_report = (work / "migration" / "reconciliation.csv").read_bytes()
@@ -56,11 +47,6 @@ def _expected(sample_run) -> list[dict[str, str]]:
     return _read_csv(sample_run["sample"] / "EXPECTED.csv")
 
 
-def _report_path(expected_path: str) -> str:
-    # EXPECTED.csv paths are relative to sample_data/; report paths start with the root folder name.
-    return expected_path
-
-
 def test_sample_every_file_reported_once(sample_run):
     rows = _read_csv(sample_run["work"] / "migration" / "reconciliation.csv")
     paths = [row["source_path"] for row in rows]
@@ -74,7 +60,7 @@ def test_sample_statuses_match_expected(sample_run):
     rows = _rows_by_path(sample_run)
     wrong = []
     for expected in _expected(sample_run):
-        row = rows.get(_report_path(expected["source_path"]))
+        row = rows.get(expected["source_path"])
         if row is None:
             wrong.append(f"{expected['source_path']}: missing from the report")
         elif row["status"] != expected["expected_status"]:
@@ -90,7 +76,7 @@ def test_sample_archived_under_expected_patient(sample_run):
     rows = _rows_by_path(sample_run)
     wrong = []
     for expected in _expected(sample_run):
-        row = rows.get(_report_path(expected["source_path"]))
+        row = rows.get(expected["source_path"])
         if row and row["status"] == "archived" and expected["expected_patient_id"]:
             if row["patient_id"] != expected["expected_patient_id"]:
                 wrong.append(f"{expected['source_path']}: {row['patient_id']}, expected {expected['expected_patient_id']}")

@@ -28,19 +28,31 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_refiled_object_removed_from_local_archive(tmp_path: Path) -> None:
+def _practice(tmp_path: Path, seed: int) -> tuple[Path, Path, Path, Path]:
+    """Write one export in a "Doe, Rex" share folder and a list where Rex is 00042.
+
+    Returns the share, the patient list, the --out folder and the archive folder.
+    """
     folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
     folder.mkdir(parents=True)
-    pixels = np.kron(np.random.default_rng(3).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
+    pixels = np.kron(np.random.default_rng(seed).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
     Image.fromarray(pixels).save(folder / "export.png")
     patients = tmp_path / "patients.csv"
-    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
-    out, archive = tmp_path / "migration", tmp_path / "archive"
+    _write_patients(patients, "00042")
+    return tmp_path / "share", patients, tmp_path / "migration", tmp_path / "archive"
 
-    first = _migrate(tmp_path / "share", patients, out, archive)
+
+def _write_patients(path: Path, rex_id: str) -> None:
+    path.write_text(HEADER + OTHERS + f"{rex_id},Doe,Jane,Rex,Canine\n", encoding="utf-8")
+
+
+def test_refiled_object_removed_from_local_archive(tmp_path: Path) -> None:
+    share, patients, out, archive = _practice(tmp_path, seed=3)
+
+    first = _migrate(share, patients, out, archive)
     old_uid = _rows(out / "reconciliation.csv")[0]["sop_instance_uid"]
-    patients.write_text(HEADER + OTHERS + "00099,Doe,Jane,Rex,Canine\n", encoding="utf-8")
-    second = _migrate(tmp_path / "share", patients, out, archive)
+    _write_patients(patients, "00099")
+    second = _migrate(share, patients, out, archive)
     row = _rows(out / "reconciliation.csv")[0]
     replaced = _rows(out / "replaced.csv")
 
@@ -55,19 +67,13 @@ def test_refiled_object_removed_from_local_archive(tmp_path: Path) -> None:
 
 
 def test_deleted_archive_file_sent_again(tmp_path: Path) -> None:
-    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
-    folder.mkdir(parents=True)
-    pixels = np.kron(np.random.default_rng(4).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
-    Image.fromarray(pixels).save(folder / "export.png")
-    patients = tmp_path / "patients.csv"
-    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
-    out, archive = tmp_path / "migration", tmp_path / "archive"
-    _migrate(tmp_path / "share", patients, out, archive)
+    share, patients, out, archive = _practice(tmp_path, seed=4)
+    _migrate(share, patients, out, archive)
     stored = next(archive.rglob("*.dcm"))
     content = stored.read_bytes()
     stored.unlink()
 
-    summary = _migrate(tmp_path / "share", patients, out, archive)
+    summary = _migrate(share, patients, out, archive)
 
     assert summary.by_status == {"archived": 1}
     assert stored.read_bytes() == content
@@ -78,18 +84,12 @@ def test_refiled_object_listed_when_archive_keeps_it(tmp_path: Path, monkeypatch
     from filmroom.destinations.local import LocalArchive
 
     monkeypatch.delattr(LocalArchive, "remove")
-    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
-    folder.mkdir(parents=True)
-    pixels = np.kron(np.random.default_rng(5).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
-    Image.fromarray(pixels).save(folder / "export.png")
-    patients = tmp_path / "patients.csv"
-    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
-    out, archive = tmp_path / "migration", tmp_path / "archive"
-    _migrate(tmp_path / "share", patients, out, archive)
+    share, patients, out, archive = _practice(tmp_path, seed=5)
+    _migrate(share, patients, out, archive)
     old_uid = _rows(out / "reconciliation.csv")[0]["sop_instance_uid"]
-    patients.write_text(HEADER + OTHERS + "00099,Doe,Jane,Rex,Canine\n", encoding="utf-8")
+    _write_patients(patients, "00099")
 
-    summary = _migrate(tmp_path / "share", patients, out, archive)
+    summary = _migrate(share, patients, out, archive)
     replaced = _rows(out / "replaced.csv")
 
     assert summary.replaced == 1
@@ -100,20 +100,14 @@ def test_refiled_object_listed_when_archive_keeps_it(tmp_path: Path, monkeypatch
 
 
 def test_damaged_archive_copy_replaced(tmp_path: Path) -> None:
-    folder = tmp_path / "share" / "Doe, Rex 2015-03-02"
-    folder.mkdir(parents=True)
-    pixels = np.kron(np.random.default_rng(6).integers(0, 4096, (16, 16)), np.ones((8, 8))).astype(np.uint16)
-    Image.fromarray(pixels).save(folder / "export.png")
-    patients = tmp_path / "patients.csv"
-    patients.write_text(HEADER + OTHERS + "00042,Doe,Jane,Rex,Canine\n", encoding="utf-8")
-    out, archive = tmp_path / "migration", tmp_path / "archive"
-    _migrate(tmp_path / "share", patients, out, archive)
+    share, patients, out, archive = _practice(tmp_path, seed=6)
+    _migrate(share, patients, out, archive)
     stored = next(archive.rglob("*.dcm"))
     content = bytearray(stored.read_bytes())
     content[-10] ^= 0xFF  # one pixel byte flipped; the size stays the same
     stored.write_bytes(bytes(content))
 
-    summary = _migrate(tmp_path / "share", patients, out, archive)
+    summary = _migrate(share, patients, out, archive)
 
     assert summary.by_status == {"archived": 1}
     assert stored.read_bytes() != bytes(content)

@@ -38,17 +38,9 @@ def _fill_review(workbook_path: Path, decisions: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def review_run(repo_root, tmp_path_factory, prefect_harness):
+def review_run(copy_sample, tmp_path_factory, prefect_harness):
     work = tmp_path_factory.mktemp("review-run")
-    sample = work / "sample_data"
-    shutil.copytree(repo_root / "sample_data", sample)
-    arguments = dict(
-        patients=str(sample / "patients.csv"),
-        films=[str(sample / "films")],
-        share=[str(sample / "share")],
-        archive=[str(work / "archive")],
-        out=str(work / "migration"),
-    )
+    sample, arguments = copy_sample(work)
     migrate(**arguments)
     before = _report(work / "migration")
     archive_before = _archive_files(work / "archive")
