@@ -8,11 +8,11 @@ Rules, in order:
    they go to review. A byte-exact copy of a noisy blank film is an exact
    duplicate, because its noise pattern matches to the last bit.
 2. Pairs whose pHashes differ in at most MAX_PHASH_DISTANCE bits are candidates.
-   A candidate is a near duplicate only when the width/height ratios differ by
-   at most ``confirm.MAX_ASPECT_CHANGE``, the pHash and dHash distances add up
-   to at most MAX_COMBINED_HASH_DISTANCE, the aligned thumbnails correlate by at
-   least ``confirm.MIN_CORRELATION``, and that correlation beats the mirrored
-   thumbnails by ``confirm.MIN_MIRROR_MARGIN``. A candidate pair with a
+   A candidate is a near duplicate only when all of these hold:
+   - the width/height ratios differ by at most ``confirm.MAX_ASPECT_CHANGE``;
+   - the pHash and dHash distances add up to at most MAX_COMBINED_HASH_DISTANCE;
+   - the aligned thumbnails correlate by at least ``confirm.MIN_CORRELATION``;
+   - that correlation beats the mirrored thumbnails by ``confirm.MIN_MIRROR_MARGIN``. A candidate pair with a
    near-uniform image is never merged, and both items go to review, as do
    possible mirrors.
 3. Groups are not transitive. Items are visited best first (see ``quality_rank``).

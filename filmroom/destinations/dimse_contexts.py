@@ -89,8 +89,8 @@ def retrieve_contexts(
     """Propose the contexts on which a C-GET SCP sends instances of one SOP Class back.
 
     Each transfer syntax gets a context of its own, because an SCP accepts one syntax
-    per context: with all syntaxes in one context, Orthanc 1.10 accepts Explicit VR
-    Little Endian and then decodes a JPEG object, or fails (0xC000) when it cannot
+    per context. With all syntaxes in one context, Orthanc 1.10 accepts Explicit VR
+    Little Endian. It then decodes a JPEG object, or fails with 0xC000 when it cannot
     transcode a JPEG 2000 one. With ``transfer_syntax_uid`` (the syntax of the stored
     object), only that syntax and the uncompressed ones are proposed, in that order.
     """

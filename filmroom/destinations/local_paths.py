@@ -5,7 +5,7 @@ characters that Windows forbids. ``encode_component`` percent-encodes every byte
 of the UTF-8 value outside ``[A-Za-z0-9_-]`` (so also ``.``, ``%`` and spaces),
 which keeps the mapping reversible with ``urllib.parse.unquote``. An encoded name
 longer than 120 characters becomes ``#`` plus the first 32 hex digits of the
-value's SHA-256 instead; that form is not reversible, but every file still contains
+value's SHA-256 instead. That form is not reversible, but every file still contains
 its PatientID, and the index stores it.
 """
 

@@ -128,8 +128,8 @@ def migrate(
 
     for line in summary.lines():
         logger.info(line)
-    # These messages name jackets, whose names can hold owner and pet names, so they go to
-    # a file in --out; the log carries the count only.
+    # These messages name jackets, and jacket names can contain owner and pet names. The
+    # messages go to a file in --out, and the log carries only their count.
     if migration.review_errors:
         logger.warning("%d review.xlsx entries are invalid; see %s", len(migration.review_errors),
                        migration.out / "review_errors.txt")

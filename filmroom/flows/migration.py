@@ -64,6 +64,7 @@ class Migration(ReportStage):
         for folder in [*films, *share]:
             if not folder.is_dir():
                 raise ConfigurationError(f"Source folder not found: {folder}. Check the path and run again.")
+
         self.films = [f.resolve() for f in films]
         self.share = [s.resolve() for s in share]
         _check_outside_sources(out.resolve(), "--out", [*self.films, *self.share])
@@ -71,6 +72,7 @@ class Migration(ReportStage):
             if "://" not in spec or spec.startswith("file://"):
                 local = Path(spec.removeprefix("file://")).resolve()
                 _check_outside_sources(local, "--archive", [*self.films, *self.share])
+
         self.patients_path = patients
         self.out = out.resolve()
         self.settings = settings
@@ -80,6 +82,8 @@ class Migration(ReportStage):
         self.progress = progress or (lambda stage, done, total: None)
         self.staging_dir = self.out / "staging"
         self.crop_dir = self.out / "label_crops"
+
+        # State that the stages fill in, in order.
         self.ledger: Ledger | None = None
         self.patient_list = None
         self.destinations: list = []
@@ -105,8 +109,8 @@ class Migration(ReportStage):
                                   pydicom.config.settings.writing_validation_mode)
         pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
         pydicom.config.settings.writing_validation_mode = pydicom.config.IGNORE
-        # OpenCV's read warnings print the file path, which can hold owner and pet names;
-        # unreadable files are reported in the reconciliation report instead.
+        # OpenCV's read warnings print the file path, which can contain owner and pet names.
+        # Unreadable files are reported in the reconciliation report instead.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         self._warning_filters = list(warnings.filters)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
@@ -318,7 +322,7 @@ class Migration(ReportStage):
         archived_keys = self.ledger.archived_page_keys()
         marks, notes = mark_duplicates(self.pages, archived_keys)
         conflicts = self._same_image_conflicts(marks)
-        kept: list[StagedPage] = []
+        pages_to_store: list[StagedPage] = []
         for page in self.pages:
             if page.jacket.jacket_id in conflicts:
                 self.outcomes[page.item.source_id] = Outcome(Status.NEEDS_REVIEW, conflicts[page.jacket.jacket_id])
@@ -331,7 +335,7 @@ class Migration(ReportStage):
                     page.warnings.append(f"same image as {mark.kept.item.found.display_path}, "
                                          "which review filed under another patient")
                 if page.staged:
-                    kept.append(page)
+                    pages_to_store.append(page)
                 continue
             kept_path = mark.kept.item.found.display_path
             self.outcomes[page.item.source_id] = Outcome(
@@ -339,11 +343,11 @@ class Migration(ReportStage):
             )
         # A multi-page file is a duplicate only when every page is one; its other pages are stored.
         duplicates = {sid for sid, o in self.outcomes.items() if o.status is Status.DUPLICATE}
-        for source_id in {p.item.source_id for p in kept} & duplicates:
+        for source_id in {p.item.source_id for p in pages_to_store} & duplicates:
             del self.outcomes[source_id]
-        self.pages = kept
+        self.pages = pages_to_store
         with self.ledger.transaction():
-            for page in kept:
+            for page in pages_to_store:
                 self.ledger.record_instance({
                     "sop_instance_uid": page.sop_instance_uid, "source_id": page.item.source_id,
                     "page": page.page, "patient_id": page.jacket.match.patient_id,

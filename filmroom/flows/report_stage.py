@@ -171,8 +171,7 @@ THUMBNAIL_WIDTH = 200  # pixels, the width of the picture in review.xlsx
 def _thumbnail(members: list[Identified], folder: Path) -> Path | None:
     """Write a windowed 8-bit PNG of the first image of a jacket that has no label crop.
 
-    Share folders and DICOM patients have no label, so the reviewer sees the image
-    itself. Returns None when no member can be decoded; the row then has no picture.
+    Share folders and DICOM patients have no label, so the row shows the image itself. Returns None when no member can be decoded; the row then has no picture.
     """
     for item in members:
         if item.status is not Status.PENDING and item.status is not Status.NEEDS_REVIEW:

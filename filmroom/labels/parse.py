@@ -173,8 +173,8 @@ def _number(token: str, patterns: LabelPatterns) -> tuple[str, float] | None:
     if patterns.chart_number_regex.match(token.upper()) and not re.match(r"^[OoIl]+\d", token):
         # A number that is valid as read keeps its letters: "B3400" may be a real chart
         # number, and turning it into "83400" would name another patient. A prefix of
-        # only O or I ("OO4512") is taken for misread zeros and ones; the matcher also
-        # compares chart numbers with OCR confusions at a lower weight.
+        # only O or I ("OO4512") is taken for misread zeros and ones. The matcher also
+        # compares chart numbers with OCR confusions, at a lower weight.
         return token.upper(), factor
     digits = sum(ch.isdigit() for ch in token)
     if digits >= max(2, len(token) // 2):
@@ -296,7 +296,7 @@ def _parse_keyed(span: _Span, fields: _Fields, patterns: LabelPatterns) -> None:
     words = span.words
     name = span.field
     if name == "owner":
-        # A keyed owner field holds a name: "DOE" there is a surname, not a species.
+        # A keyed owner field contains a name: "DOE" there is a surname, not a species.
         _put_owner(tuple(words), fields, 1.0)
     elif name == "pet_name":
         used = _species_and_breed(words, fields, keyed=False)
@@ -411,7 +411,7 @@ def _parse_owner_line_and_pet(
     """Parse the "SMITH, Robert" / "Max" layout: an owner line with a comma and a lone pet name.
 
     "SURNAME, Name" alone is read as owner and pet, the usual jacket form. When another
-    unkeyed span holds exactly one capitalized name, that name is the pet and the comma
+    unkeyed span contains exactly one capitalized name, that name is the pet and the comma
     line is the owner's surname and first name. Returns the spans it used.
     """
     comma_spans = []

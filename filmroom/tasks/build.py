@@ -221,7 +221,7 @@ def _write_secondary_capture(
     from filmroom.dicom.secondary_capture import SeriesInfo, StudyInfo, build_secondary_capture
 
     if conversion != "DF" and getattr(image_page, "photometric_inferred", False):
-        # A bright paper label or an exported image is shown as it looks; only a scanned
+        # A bright paper label or an exported image is shown as it looks. Only a scanned
         # film can be a negative whose polarity is read from its histogram.
         image_page.photometric = "MONOCHROME2"
 

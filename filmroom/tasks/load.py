@@ -43,12 +43,12 @@ def _identity_in_file(path: Path) -> tuple[str, str, str]:
     )
 
 
-def _same_identity(held: tuple[str, str], expected: tuple[str, str]) -> bool:
+def _same_identity(stored: tuple[str, str], expected: tuple[str, str]) -> bool:
     def norm(text: str) -> str:
         return " ".join(text.replace("^", " ").upper().split())
 
-    name_ok = norm(held[0]) == norm(expected[0])
-    species_ok = not held[1] or not expected[1] or norm(held[1]) == norm(expected[1])
+    name_ok = norm(stored[0]) == norm(expected[0])
+    species_ok = not stored[1] or not expected[1] or norm(stored[1]) == norm(expected[1])
     return name_ok and species_ok
 
 
@@ -61,8 +61,8 @@ def find_conflicts(destination, pages: list[StagedPage]) -> dict[str, str]:
 
     conflicts: dict[str, str] = {}
     for patient_id, identity in expected.items():
-        held = destination.patient_identity(patient_id)
-        if held is not None and not _same_identity(held, identity):
+        stored = destination.patient_identity(patient_id)
+        if stored is not None and not _same_identity(stored, identity):
             conflicts[patient_id] = (
                 f"PatientID {patient_id} at {destination.name} already belongs to a patient with another "
                 "name or species; resolve it in the archive or the patient list, then run again"

@@ -52,7 +52,7 @@ def match_jacket(jacket: Jacket, matcher, settings: Settings) -> MatchResult:
     """Decide the patient of one jacket, with the safety rules that sit above the matcher.
 
     - A jacket whose reading has no confident identifying field goes to review, not
-      to ``unmatched``: nobody could read it, so nobody knows the patient is missing.
+      to ``unmatched``: it could not be read, so it is unknown whether the patient is missing from the list.
     - A DICOM patient whose header and folder name point to different patients goes
       to review; either alone may decide.
     """

@@ -335,7 +335,7 @@ def test_fetch_fresh_keeps_jpeg2000_bytes(
     staged = pydicom.dcmread(path)
     with open_destination(orthanc.dicom_spec, fast_settings) as destination:
         destination.store([path])
-    # A new destination knows neither the SOP Class nor the transfer syntax of the object.
+    # A new destination has neither the SOP Class nor the transfer syntax of the object.
     with open_destination(orthanc.dicom_spec, fast_settings) as fresh:
         fetched = fresh.fetch(str(staged.SOPInstanceUID))
     assert fetched.file_meta.TransferSyntaxUID == staged.file_meta.TransferSyntaxUID

@@ -1,4 +1,4 @@
-"""The real DICOM corpus as an old file share, migrated with a patient list that knows its patients.
+"""The real DICOM corpus as an old file share, migrated with a patient list that contains its patients.
 
 Every file must end archived, duplicate, skipped or rejected with a reason, or
 unmatched when it carries no patient ID, and archived objects keep their pixel

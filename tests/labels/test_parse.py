@@ -53,7 +53,7 @@ def test_parse_owner_line_then_pet_name() -> None:
 
 
 def test_parse_surname_that_is_a_species_word() -> None:
-    # A doe is a female goat, and Doe a surname: a keyed owner field holds a name.
+    # A doe is a female goat, and Doe a surname: a keyed owner field contains a name.
     fields = parse_label_text([("Owner: DOE, Jane", 0.95), ("Pet: Rex", 0.95), ("Chart #: 00042", 0.95)])
 
     assert fields["owner_last"].value == "DOE"
